@@ -1,0 +1,204 @@
+"""Text-cleaning rules shared by both source formats.  Each rule is general, never a lookup table."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+import ftfy
+
+# CJK ideographs, kana, hangul and full-width forms: what UTF-8 bytes look like when they were
+# mis-decoded with a legacy East-Asian codec.
+_CJK = (
+    "\u3000-\u303f\u3040-\u30ff\u3100-\u312f\u3130-\u318f\u31f0-\u31ff\u3400-\u4dbf"
+    "\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff\uff00-\uffef"
+)
+_CJK_RUN = re.compile(f"[{_CJK}]+")
+_CJK_CHAR = re.compile(f"[{_CJK}]")
+_LATIN_LETTER = re.compile(r"[A-Za-z\u00c0-\u024f]")
+_MOJIBAKE_CODECS = ("euc_jp", "gbk", "shift_jis")
+
+
+def _is_latin_text(text: str) -> bool:
+    """True when CJK characters are rare islands in Latin text (so they cannot be genuine prose)."""
+    cjk = len(_CJK_CHAR.findall(text))
+    latin = len(_LATIN_LETTER.findall(text))
+    return cjk > 0 and latin >= 5 * cjk
+
+
+def _redecode(run: str) -> str | None:
+    """The UTF-8 text whose bytes, mis-decoded with an East-Asian codec, gave `run`; else None."""
+    for codec in _MOJIBAKE_CODECS:
+        try:
+            repaired = run.encode(codec).decode("utf-8")
+        except (UnicodeEncodeError, UnicodeDecodeError):
+            continue
+        if repaired and not _CJK_CHAR.search(repaired) and all(unicodedata.category(ch)[0] != "C" for ch in repaired):
+            return repaired
+    return None
+
+
+def repair_mojibake(text: str) -> str:
+    """Undo mis-decoded text: ftfy for cp1252/latin-1 mojibake, then East-Asian re-decoding.
+
+    `Prolia速` is the UTF-8 bytes of `®` decoded as EUC-JP; encoding the CJK run back with that codec
+    and decoding the bytes as UTF-8 gives `®`.  Only runs inside Latin text are touched, and only
+    when the result is valid UTF-8 with no CJK left, so genuine Chinese or Japanese stays as written.
+    """
+    text = ftfy.fix_text(
+        text, normalization="NFC", uncurl_quotes=False, fix_line_breaks=False, fix_character_width=False
+    )
+    if not _is_latin_text(text):
+        return text
+
+    def fix(match: re.Match) -> str:
+        run = match.group(0)
+        # Mis-decoded symbols come in short runs; a long run is more likely real words.
+        return (_redecode(run) if len(run) <= 4 else None) or run
+
+    return _CJK_RUN.sub(fix, text)
+
+
+_BOLD_HEADING = re.compile(r"^(#{1,6})[ \t]+(.*?)[ \t]*#*[ \t]*$", re.MULTILINE)
+
+
+def normalise_heading_text(text: str) -> str:
+    """`**Usage**` → `Usage`; `**Common Side Effects:**` → `Common Side Effects:` (the words stay as written)."""
+    text = text.strip()
+    while True:
+        stripped = re.sub(r"^(\*\*|__)(.*)\1$", r"\2", text).strip()
+        stripped = re.sub(r"^([*_])(?![*_])(.*)\1$", r"\2", stripped).strip()
+        if stripped == text:
+            break
+        text = stripped
+    return text
+
+
+def normalise_headings(markdown: str) -> str:
+    """Drop emphasis wrapped around whole headings (`## **Bold**` → `## Bold`)."""
+    return _BOLD_HEADING.sub(lambda m: f"{m.group(1)} {normalise_heading_text(m.group(2))}", markdown)
+
+
+_ANSWER_LEAD = re.compile(r"^\s*(?:\*\*|__)?\s*A\s*[:.)]\s*(?:\*\*|__)?\s*", re.IGNORECASE)
+_QUESTION_LEAD = re.compile(r"^\s*(?:\*\*|__)?\s*Q\s*\d*\s*[:.)]\s*(?:\*\*|__)?\s*", re.IGNORECASE)
+# Where an answer that leaked into the question starts: "?**\n\n**A:**" or a line starting "A:".
+_LEAKED_ANSWER = re.compile(r"(?:\*\*|__)?\s*\n\s*\n?\s*(?:\*\*|__)?\s*A\s*:", re.IGNORECASE)
+
+
+def _strip_unbalanced_emphasis(text: str) -> str:
+    """Remove `**` debris: markers glued to the ends, and any left unpaired."""
+    text = re.sub(r"^(?:\*\*|__)+\s*|\s*(?:\*\*|__)+$", "", text.strip())
+    if text.count("**") % 2:
+        text = text.replace("**", "")
+    if text.count("__") % 2:
+        text = text.replace("__", "")
+    return text.strip()
+
+
+def _unwrap(text: str) -> str:
+    """YAML folded scalars keep soft line breaks; an FAQ is one paragraph, so join the lines."""
+    paragraphs = [" ".join(p.split()) for p in re.split(r"\n\s*\n", text.strip())]
+    return "\n\n".join(p for p in paragraphs if p)
+
+
+def clean_question(text: str) -> str:
+    """Keep the question only: drop a leaked answer, a `Q1:` lead and `**` debris."""
+    text = _LEAKED_ANSWER.split(text, maxsplit=1)[0]
+    text = _QUESTION_LEAD.sub("", text.strip())
+    return _unwrap(_strip_unbalanced_emphasis(text))
+
+
+def clean_answer(text: str) -> str:
+    """Drop a leading `A:**` / `**A:**` and unpaired `**`; real emphasis inside stays."""
+    text = _ANSWER_LEAD.sub("", text.strip())
+    return _unwrap(_strip_unbalanced_emphasis(text))
+
+
+_NAME_SEPARATORS = re.compile(r"\s*(?:,|&|\+|;|\band\b|\bund\b)\s*", re.IGNORECASE)
+_NAME_JUNK = re.compile(r"^[\s\W_]+|[\s\W_]+$")
+
+
+def split_names(text: str) -> list[str]:
+    """`A. Smith, B. Jones & C. Brown and D. Green` → four names; stray punctuation dropped.
+
+    A trailing period that ends an initial (“David A.”) is kept; other edge punctuation is not.
+    """
+    names = []
+    for part in _NAME_SEPARATORS.split(text or ""):
+        name = " ".join(part.split())
+        keep_period = bool(re.search(r"\b[A-Z]\.$", name))
+        name = _NAME_JUNK.sub("", name)
+        if keep_period and name and not name.endswith("."):
+            name += "."
+        if name and any(ch.isalpha() for ch in name) and name not in names:
+            names.append(name)
+    return names
+
+
+_ROLE_LABELS = [
+    ("proof_reader", re.compile(r"^(?:proof[\s-]*read(?:ing)?|reviewed|edited|checked)", re.IGNORECASE)),
+    ("author", re.compile(r"^(?:authored|written|author|authors)", re.IGNORECASE)),
+]
+
+
+def parse_authorship(text: str) -> dict[str, list[str]]:
+    """`Authored by A;Proof-read/edited by B` → {"author": ["A"], "proof_reader": ["B"]}.
+
+    Parts are separated by `;` or `|` or line breaks; each starts with a role phrase ending in
+    “by”.  A part with no recognised role credits its names as authors.
+    """
+    credits: dict[str, list[str]] = {"author": [], "proof_reader": []}
+    for part in re.split(r"[;|\n]+", text or ""):
+        part = part.strip()
+        if not part:
+            continue
+        role = "author"
+        match = re.match(r"^(.*?)\bby\b[\s:]*(.*)$", part, re.IGNORECASE | re.DOTALL)
+        if match:
+            label, names = match.group(1).strip(), match.group(2)
+            for candidate, pattern in _ROLE_LABELS:
+                if pattern.match(label):
+                    role = candidate
+                    break
+        else:
+            names = part
+        for name in split_names(names):
+            if name not in credits[role]:
+                credits[role].append(name)
+    return credits
+
+
+def damerau_distance(a: str, b: str) -> int:
+    """Optimal-string-alignment edit distance (insert, delete, substitute, swap neighbours)."""
+    a, b = a.lower(), b.lower()
+    prev2, prev = None, list(range(len(b) + 1))
+    for i in range(1, len(a) + 1):
+        cur = [i] + [0] * len(b)
+        for j in range(1, len(b) + 1):
+            cost = 0 if a[i - 1] == b[j - 1] else 1
+            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost)
+            if prev2 is not None and i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                cur[j] = min(cur[j], prev2[j - 2] + 1)
+        prev2, prev = prev, cur
+    return prev[len(b)]
+
+
+def _is_letter_swap(a: str, b: str) -> bool:
+    """Same letters, two of them exchanged (“Denusomab” / “Denosumab”)."""
+    if len(a) != len(b):
+        return False
+    diff = [i for i, (x, y) in enumerate(zip(a, b, strict=True)) if x != y]
+    return len(diff) == 2 and a[diff[0]] == b[diff[1]] and a[diff[1]] == b[diff[0]]
+
+
+def is_misspelling(candidate: str, name: str) -> bool:
+    """One slip in a name of six letters or more: a wrong, missing or extra letter, or two letters
+    swapped (neighbours or not), with the first letter right.
+
+    Anything more is too much: distinct drugs differ by two edits (cefuroxime / cefotaxime,
+    prednisone / prednisolone).
+    """
+    a, b = candidate.strip().lower(), name.strip().lower()
+    if a == b or min(len(a), len(b)) < 6 or a[0] != b[0]:
+        return False
+    return damerau_distance(a, b) == 1 or _is_letter_swap(a, b)

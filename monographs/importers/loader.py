@@ -1,0 +1,312 @@
+"""Write parsed source documents into the database: one drug per substance, one monograph per document.
+
+The same code path serves `import_sources` and `build_fixtures`, so a fixture is exactly what an
+import of the same sources would have written.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+
+from django.db import transaction
+from django.db.models import Max
+from django.utils.text import slugify
+
+from ..models import (
+    FAQ,
+    Alias,
+    Author,
+    BrandName,
+    Comparison,
+    ComparisonAttribute,
+    ComparisonCell,
+    ComparisonSubject,
+    Credit,
+    Drug,
+    DrugClass,
+    LegacyPath,
+    Monograph,
+    Revision,
+    WorkflowEvent,
+    unique_slug,
+)
+from .cleaning import is_misspelling
+from .sources import FORMAT_B, FORMAT_LABELS, ParsedDocument, SourceError, iter_source_paths, parse_document
+
+EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+
+
+@dataclass
+class ImportReport:
+    created: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    skipped: list[SourceError] = field(default_factory=list)
+
+
+class BatchError(Exception):
+    """Some documents of a batch failed; nothing of the batch was written."""
+
+    def __init__(self, errors: list[SourceError]):
+        self.errors = errors
+        super().__init__("\n".join(str(e) for e in errors))
+
+
+def _by_name(model, name: str):
+    slug = slugify(name)
+    return model.objects.filter(name__iexact=name).first() or (slug and model.objects.filter(slug=slug).first())
+
+
+def find_drug(name: str) -> Drug | None:
+    """The drug a name denotes: its INN, an alias or a brand name (exact, case-insensitive)."""
+    drug = _by_name(Drug, name)
+    if drug:
+        return drug
+    for model in (Alias, BrandName):
+        other = _by_name(model, name)
+        if other:
+            return other.drug
+    return None
+
+
+def find_class(name: str) -> DrugClass | None:
+    """A class by name, singular or plural (“Bisphosphonate” is the class “Bisphosphonates”)."""
+    stem = name.strip().lower().removesuffix("s")
+    return DrugClass.objects.filter(name__iregex=rf"^{re.escape(stem)}s?$").first()
+
+
+def _has_reference_monograph(drug: Drug) -> bool:
+    return drug.monographs.filter(source_key__startswith=f"{FORMAT_B}:").exists()
+
+
+def _add_alias(drug: Drug, name: str, kind: str) -> None:
+    slug = slugify(name)
+    if not slug or slug == drug.slug or name.lower() == drug.name.lower():
+        return
+    if Drug.objects.filter(slug=slug).exists():
+        return
+    Alias.objects.update_or_create(slug=slug, defaults={"drug": drug, "name": name, "kind": kind})
+
+
+def resolve_drug(doc: ParsedDocument) -> Drug:
+    """The drug a document is about, created when new.
+
+    A title one slip away from a known drug's name (“Denusomab” / “Denosumab”) is that drug, and
+    the title becomes its alias.  A drug-reference document (format B) names the substance
+    authoritatively: when its title is a near-miss of a drug known only from other formats, the
+    drug takes the reference's spelling and the old name becomes the alias.
+    """
+    drug = find_drug(doc.title)
+    if drug:
+        if drug.name.lower() != doc.title.lower():
+            _add_alias(drug, doc.title, Alias.Kind.SYNONYM)
+        return drug
+    first = doc.title[:1]
+    near = [d for d in Drug.objects.filter(name__istartswith=first) if is_misspelling(doc.title, d.name)]
+    if len(near) == 1:
+        drug = near[0]
+        if doc.format == FORMAT_B and not _has_reference_monograph(drug):
+            old_name = drug.name
+            drug.name, drug.slug = doc.title, slugify(doc.title)
+            Alias.objects.filter(slug=drug.slug).delete()
+            drug.save()
+            _add_alias(drug, old_name, Alias.Kind.MISSPELLING)
+        else:
+            _add_alias(drug, doc.title, Alias.Kind.MISSPELLING)
+        return drug
+    if len(near) > 1:
+        names = ", ".join(d.name for d in near)
+        raise SourceError(doc.path, f"title “{doc.title}” is one letter away from several drugs ({names}); rename it")
+    return Drug.objects.create(name=doc.title, slug=unique_slug(Drug, doc.title))
+
+
+def _author(name: str) -> Author:
+    slug = slugify(name) or "author"
+    author, _ = Author.objects.get_or_create(slug=slug, defaults={"name": name})
+    return author
+
+
+def _monograph(doc: ParsedDocument, drug: Drug) -> Monograph:
+    kind = Monograph.Kind.REFERENCE if doc.format == FORMAT_B else Monograph.Kind.PATIENT
+    monograph = Monograph.objects.filter(source_key=doc.source_key).first()
+    if monograph is None:
+        base = drug.slug if kind == Monograph.Kind.REFERENCE else f"{drug.slug}-{slugify(kind.label)}"
+        monograph = Monograph.objects.create(
+            slug=unique_slug(Monograph, base), drug=drug, kind=kind, source_key=doc.source_key
+        )
+    elif monograph.drug_id != drug.pk:
+        raise SourceError(
+            doc.path, f"this document was imported as a monograph of {monograph.drug}, but its title now names {drug}"
+        )
+    primary = drug.monographs.filter(is_primary=True).first()
+    if primary is None or (kind == Monograph.Kind.REFERENCE and primary.kind != Monograph.Kind.REFERENCE):
+        drug.monographs.filter(is_primary=True).exclude(pk=monograph.pk).update(is_primary=False)
+        if not monograph.is_primary:
+            monograph.is_primary = True
+            monograph.save(update_fields=["is_primary"])
+    return monograph
+
+
+def _add_months(day: dt.date, months: int) -> dt.date:
+    month = day.month - 1 + months
+    year, month = day.year + month // 12, month % 12 + 1
+    leap = year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
+    last_day = [31, 29 if leap else 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1]
+    return dt.date(year, month, min(day.day, last_day))
+
+
+def _comparison(revision: Revision, parsed) -> None:
+    comparison = Comparison.objects.create(
+        revision=revision, slug=parsed.slug, caption=parsed.caption[:500], footnotes=parsed.footnotes
+    )
+    subjects = []
+    for position, label in enumerate(parsed.subjects, start=1):
+        name = label.rstrip("*†‡ ").strip()
+        drug = find_drug(name)
+        drug_class = None if drug else find_class(name)
+        subjects.append(
+            ComparisonSubject.objects.create(
+                comparison=comparison, position=position, label=label, drug=drug, drug_class=drug_class
+            )
+        )
+    for position, (label, row) in enumerate(zip(parsed.attributes, parsed.cells, strict=True), start=1):
+        attribute = ComparisonAttribute.objects.create(comparison=comparison, position=position, label=label)
+        ComparisonCell.objects.bulk_create(
+            ComparisonCell(subject=subject, attribute=attribute, text=text)
+            for subject, text in zip(subjects, row, strict=True)
+        )
+
+
+def _write(doc: ParsedDocument, report: ImportReport) -> None:
+    drug = resolve_drug(doc)
+    for class_name in doc.classes:
+        drug.classes.add(
+            find_class(class_name) or DrugClass.objects.create(name=class_name, slug=unique_slug(DrugClass, class_name))
+        )
+    if doc.is_banned is not None and drug.is_banned != doc.is_banned:
+        drug.is_banned = doc.is_banned
+        drug.save(update_fields=["is_banned"])
+    for name, notes in doc.brands:
+        slug = slugify(name)
+        brand = BrandName.objects.filter(slug=slug).first()
+        if brand and brand.drug_id != drug.pk:
+            raise SourceError(doc.path, f"brand name “{name}” is already recorded for {brand.drug}")
+        BrandName.objects.update_or_create(slug=slug, defaults={"drug": drug, "name": name, "notes": notes[:500]})
+
+    monograph = _monograph(doc, drug)
+    for path in doc.legacy_paths:
+        existing = LegacyPath.objects.filter(path=path).first()
+        if existing and existing.monograph_id != monograph.pk:
+            raise SourceError(doc.path, f"uri {path} already belongs to monograph {existing.monograph}")
+        LegacyPath.objects.get_or_create(path=path, defaults={"monograph": monograph})
+
+    live = monograph.revisions.live().first()
+    if live is not None and live.source_sha256 == doc.sha256:
+        report.unchanged.append(doc.filename)
+        return
+    if live is not None and not live.source_sha256:
+        raise SourceError(
+            doc.path,
+            f"monograph {monograph.slug} has a live revision (r{live.number}) written in drugref; "
+            "re-importing would replace editorial work, so the import stops",
+        )
+
+    changed_at = doc.updated_at or doc.created_at or EPOCH
+    number = (monograph.revisions.aggregate(n=Max("number"))["n"] or 0) + 1
+    if live is not None:
+        live.status = Revision.Status.SUPERSEDED
+        live.save(update_fields=["status"])
+        WorkflowEvent.objects.create(
+            revision=live,
+            sequence=live.events.count() + 1,
+            from_status=Revision.Status.PUBLISHED,
+            to_status=Revision.Status.SUPERSEDED,
+            comment=f"Superseded by a re-import of {doc.filename}",
+            at=changed_at,
+        )
+    revision = Revision.objects.create(
+        monograph=monograph,
+        number=number,
+        status=Revision.Status.PUBLISHED,
+        title=doc.title,
+        summary=doc.summary,
+        body=doc.body,
+        change_note=f"Imported from {doc.filename}",
+        created_at=doc.created_at or changed_at,
+        updated_at=changed_at,
+        reviewed_at=changed_at if doc.proof_readers else None,
+        published_at=changed_at,
+        source_file=doc.filename,
+        source_id=doc.source_key.split(":", 1)[1],
+        source_format=FORMAT_LABELS[doc.format],
+        source_sha256=doc.sha256,
+        source_meta=doc.meta,
+    )
+    for role, names, at in (
+        (Credit.Role.AUTHOR, doc.authors, None),
+        (Credit.Role.PROOF_READER, doc.proof_readers, changed_at),
+    ):
+        for position, name in enumerate(names, start=1):
+            Credit.objects.create(revision=revision, author=_author(name), role=role, position=position, at=at)
+    FAQ.objects.bulk_create(
+        FAQ(revision=revision, position=position, question=q, answer=a)
+        for position, (q, a) in enumerate(doc.faqs, start=1)
+    )
+    for parsed in doc.comparisons:
+        _comparison(revision, parsed)
+    WorkflowEvent.objects.create(
+        revision=revision,
+        sequence=1,
+        from_status="",
+        to_status=Revision.Status.PUBLISHED,
+        comment=f"Imported from {doc.filename} (format {FORMAT_LABELS[doc.format]})",
+        at=changed_at,
+    )
+    if monograph.next_review is None or live is not None:
+        monograph.next_review = _add_months(changed_at.date(), monograph.review_interval_months)
+        monograph.save(update_fields=["next_review"])
+    (report.updated if live is not None else report.created).append(doc.filename)
+
+
+def _import_order(doc: ParsedDocument):
+    # Reference documents first: they name substances authoritatively.
+    return (doc.format != FORMAT_B, doc.filename)
+
+
+def import_sources(paths, skip_invalid: bool = False) -> ImportReport:
+    """Import every document under `paths` in one transaction.
+
+    Without `skip_invalid`, any failing document aborts the whole batch (BatchError) and nothing is
+    written.  With it, each failing document is skipped, listed in the report, and the rest import.
+    """
+    report = ImportReport()
+    docs, errors, seen = [], [], {}
+    files = iter_source_paths(paths)
+    if not files:
+        raise BatchError([SourceError(", ".join(map(str, paths)) or "(no paths)", "no source files found")])
+    for path in files:
+        try:
+            doc = parse_document(path)
+        except SourceError as exc:
+            errors.append(exc)
+            continue
+        if doc.source_key in seen:
+            errors.append(SourceError(path, f"duplicate source id {doc.source_key!r}: also in {seen[doc.source_key]}"))
+            continue
+        seen[doc.source_key] = path
+        docs.append(doc)
+    if errors and not skip_invalid:
+        raise BatchError(errors)
+    with transaction.atomic():
+        for doc in sorted(docs, key=_import_order):
+            try:
+                with transaction.atomic():
+                    _write(doc, report)
+            except SourceError as exc:
+                errors.append(exc)
+        if errors and not skip_invalid:
+            raise BatchError(errors)  # leaving the atomic block by an exception rolls everything back
+    report.skipped = errors
+    return report

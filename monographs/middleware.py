@@ -1,0 +1,24 @@
+from django.http import HttpResponsePermanentRedirect
+
+from .models import LegacyPath
+
+
+class LegacyPathRedirectMiddleware:
+    """A source site's path (with or without a trailing slash) answers 301 to where its content lives now.
+
+    Like django.contrib.redirects, it acts only on 404s, so it costs nothing on pages that exist.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if response.status_code != 404:
+            return response
+        legacy = (
+            LegacyPath.objects.select_related("monograph__drug").filter(path=LegacyPath.normalise(request.path)).first()
+        )
+        if legacy is None or not legacy.monograph.revisions.live().exists():
+            return response
+        return HttpResponsePermanentRedirect(legacy.monograph.get_absolute_url())

@@ -1,0 +1,584 @@
+"""The drugref domain: drugs and what names them, monographs and their immutable revisions.
+
+Every model a fixture carries has a natural key, so `loaddata` can run twice without duplicating rows
+and fixtures never depend on primary keys.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.text import slugify
+from markdownx.models import MarkdownxField
+
+
+class SlugManager(models.Manager):
+    def get_by_natural_key(self, slug):
+        return self.get(slug=slug)
+
+
+class DrugClass(models.Model):
+    """A pharmacological class; classes nest (Antiresorptive agents ⊃ Bisphosphonates)."""
+
+    name = models.CharField(max_length=200, unique=True)
+    slug = models.SlugField(max_length=200, unique=True)
+    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="children")
+    description = models.TextField(blank=True)
+
+    objects = SlugManager()
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "drug classes"
+        constraints = [
+            models.CheckConstraint(condition=~Q(parent=models.F("pk")), name="drugclass_not_own_parent"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def natural_key(self):
+        return (self.slug,)
+
+    def get_absolute_url(self):
+        return reverse("monographs:class", args=[self.slug])
+
+    def ancestors(self) -> list[DrugClass]:
+        chain, node, seen = [], self.parent, {self.pk}
+        while node is not None and node.pk not in seen:
+            chain.append(node)
+            seen.add(node.pk)
+            node = node.parent
+        return chain[::-1]
+
+
+class DrugQuerySet(models.QuerySet):
+    def with_live_content(self):
+        return self.filter(monographs__revisions__status=Revision.Status.PUBLISHED).distinct()
+
+
+class DrugManager(SlugManager.from_queryset(DrugQuerySet)):
+    pass
+
+
+class Drug(models.Model):
+    """The substance, named by its international non-proprietary name (INN)."""
+
+    name = models.CharField("INN", max_length=200, unique=True, help_text="International non-proprietary name")
+    slug = models.SlugField(max_length=200, unique=True)
+    classes = models.ManyToManyField(DrugClass, blank=True, related_name="drugs")
+    is_banned = models.BooleanField(default=False)
+
+    objects = DrugManager()
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+    def natural_key(self):
+        return (self.slug,)
+
+    def get_absolute_url(self):
+        return reverse("monographs:drug", args=[self.slug])
+
+
+class Alias(models.Model):
+    """Another name for a drug: a synonym, a former name or a common misspelling."""
+
+    class Kind(models.TextChoices):
+        SYNONYM = "synonym", "synonym"
+        FORMER = "former", "former name"
+        MISSPELLING = "misspelling", "misspelling"
+
+    drug = models.ForeignKey(Drug, on_delete=models.CASCADE, related_name="aliases")
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=200, unique=True)
+    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.SYNONYM)
+
+    objects = SlugManager()
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "aliases"
+        constraints = [
+            models.CheckConstraint(condition=Q(kind__in=["synonym", "former", "misspelling"]), name="alias_kind_valid"),
+        ]
+
+    def __str__(self):
+        return f"{self.name} → {self.drug}"
+
+    def natural_key(self):
+        return (self.slug,)
+
+
+class BrandName(models.Model):
+    """A proprietary name under which a drug is marketed (Prolia®, Xgeva®)."""
+
+    drug = models.ForeignKey(Drug, on_delete=models.CASCADE, related_name="brands")
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=200, unique=True)
+    notes = models.CharField(
+        max_length=500, blank=True, help_text="Strength or indication, e.g. “60 mg dose for osteoporosis”"
+    )
+
+    objects = SlugManager()
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+    def natural_key(self):
+        return (self.slug,)
+
+
+class Author(models.Model):
+    """A credited person; may have no login.  A user account may be linked to one author."""
+
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=200, unique=True)
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="author"
+    )
+
+    objects = SlugManager()
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+    def natural_key(self):
+        return (self.slug,)
+
+
+class Monograph(models.Model):
+    """One editorial document about a drug.  Identity only: the content lives in its revisions.
+
+    The live revision is the one whose status is "published"; a conditional unique constraint on
+    Revision guarantees there is at most one, so no pointer needs keeping in step with it.
+    """
+
+    class Kind(models.TextChoices):
+        REFERENCE = "reference", "Drug reference"
+        PATIENT = "patient", "Patient information"
+
+    slug = models.SlugField(max_length=200, unique=True)
+    drug = models.ForeignKey(Drug, on_delete=models.PROTECT, related_name="monographs")
+    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.REFERENCE)
+    is_primary = models.BooleanField(default=False, help_text="Shown on the drug's own page")
+    source_key = models.CharField(
+        max_length=300,
+        unique=True,
+        null=True,
+        blank=True,
+        help_text="Identity of the source document this monograph is imported from",
+    )
+    review_interval_months = models.PositiveSmallIntegerField(default=24)
+    next_review = models.DateField(null=True, blank=True)
+
+    objects = SlugManager()
+
+    class Meta:
+        ordering = ["drug__name", "-is_primary", "slug"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["drug"], condition=Q(is_primary=True), name="one_primary_monograph_per_drug"
+            ),
+            models.CheckConstraint(condition=Q(kind__in=["reference", "patient"]), name="monograph_kind_valid"),
+        ]
+
+    def __str__(self):
+        return self.slug
+
+    def natural_key(self):
+        return (self.slug,)
+
+    def get_absolute_url(self):
+        if self.is_primary:
+            return reverse("monographs:drug", args=[self.drug.slug])
+        return reverse("monographs:monograph", args=[self.slug])
+
+    @property
+    def live_revision(self) -> Revision | None:
+        return self.revisions.filter(status=Revision.Status.PUBLISHED).first()
+
+
+class LegacyPath(models.Model):
+    """A path on a source site (its `uri`) that now answers with a 301 to the monograph."""
+
+    path = models.CharField(max_length=500, unique=True, help_text="Normalised: leading slash, no trailing slash")
+    monograph = models.ForeignKey(Monograph, on_delete=models.CASCADE, related_name="legacy_paths")
+
+    class Manager(models.Manager):
+        def get_by_natural_key(self, path):
+            return self.get(path=path)
+
+    objects = Manager()
+
+    class Meta:
+        ordering = ["path"]
+
+    def __str__(self):
+        return self.path
+
+    def natural_key(self):
+        return (self.path,)
+
+    @staticmethod
+    def normalise(path: str) -> str:
+        return "/" + path.strip().strip("/")
+
+    def save(self, *args, **kwargs):
+        self.path = self.normalise(self.path)
+        super().save(*args, **kwargs)
+
+
+class RevisionQuerySet(models.QuerySet):
+    def live(self):
+        return self.filter(status=Revision.Status.PUBLISHED)
+
+
+class RevisionManager(models.Manager.from_queryset(RevisionQuerySet)):
+    def get_by_natural_key(self, monograph_slug, number):
+        return self.get(monograph__slug=monograph_slug, number=number)
+
+
+class Revision(models.Model):
+    """The content of a monograph at one moment.  Once submitted it never changes."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "draft"
+        IN_REVIEW = "in_review", "in review"
+        APPROVED = "approved", "approved"
+        PUBLISHED = "published", "published"
+        SUPERSEDED = "superseded", "superseded"
+        UNPUBLISHED = "unpublished", "unpublished"
+
+    monograph = models.ForeignKey(Monograph, on_delete=models.PROTECT, related_name="revisions")
+    number = models.PositiveIntegerField()
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.DRAFT, editable=False)
+    title = models.CharField(max_length=300)
+    summary = models.TextField(blank=True)
+    body = MarkdownxField(blank=True)
+    change_note = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now, help_text="When the content last changed")
+    reviewed_at = models.DateTimeField(null=True, blank=True, help_text="When the content was last proof-read")
+    published_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    version = models.PositiveIntegerField(default=1, editable=False, help_text="Optimistic-concurrency counter")
+    # Provenance of imported content.
+    source_file = models.CharField(max_length=300, blank=True)
+    source_id = models.CharField(max_length=300, blank=True)
+    source_format = models.CharField(max_length=40, blank=True)
+    source_sha256 = models.CharField(max_length=64, blank=True)
+    source_meta = models.JSONField(
+        default=dict, blank=True, help_text="Front matter as imported, unknown keys included"
+    )
+
+    objects = RevisionManager()
+
+    class Meta:
+        ordering = ["monograph", "-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["monograph", "number"], name="revision_number_unique"),
+            models.UniqueConstraint(
+                fields=["monograph"], condition=Q(status="published"), name="one_live_revision_per_monograph"
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["draft", "in_review", "approved", "published", "superseded", "unpublished"]),
+                name="revision_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="published") | Q(published_at__isnull=False), name="published_has_date"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.monograph.slug} r{self.number} ({self.get_status_display()})"
+
+    def natural_key(self):
+        return (self.monograph.slug, self.number)
+
+    natural_key.dependencies = ["monographs.monograph"]
+
+    def get_absolute_url(self):
+        return self.monograph.get_absolute_url()
+
+    def credited(self, role: str) -> list[Author]:
+        return [credit.author for credit in self.credits.all() if credit.role == role]
+
+    @property
+    def authors(self) -> list[Author]:
+        return self.credited(Credit.Role.AUTHOR)
+
+    @property
+    def proof_readers(self) -> list[Author]:
+        return self.credited(Credit.Role.PROOF_READER)
+
+
+class RevisionPartManager(models.Manager):
+    """Natural key of a row owned by a revision: the revision's key plus the row's own."""
+
+    key_field = "position"
+
+    def get_by_natural_key(self, monograph_slug, number, key):
+        return self.get(revision__monograph__slug=monograph_slug, revision__number=number, **{self.key_field: key})
+
+
+class Credit(models.Model):
+    """A person credited on a revision as an author or as a proof-reader (the sign-off record)."""
+
+    class Role(models.TextChoices):
+        AUTHOR = "author", "author"
+        PROOF_READER = "proof_reader", "proof-reader"
+
+    revision = models.ForeignKey(Revision, on_delete=models.CASCADE, related_name="credits")
+    author = models.ForeignKey(Author, on_delete=models.PROTECT, related_name="credits")
+    role = models.CharField(max_length=20, choices=Role.choices)
+    position = models.PositiveSmallIntegerField(default=0)
+    at = models.DateTimeField(null=True, blank=True, help_text="For a proof-reader: when they signed off")
+
+    class Manager(models.Manager):
+        def get_by_natural_key(self, monograph_slug, number, role, author_slug):
+            return self.get(
+                revision__monograph__slug=monograph_slug, revision__number=number, role=role, author__slug=author_slug
+            )
+
+    objects = Manager()
+
+    class Meta:
+        ordering = ["revision", "role", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["revision", "role", "author"], name="credit_unique"),
+            models.CheckConstraint(condition=Q(role__in=["author", "proof_reader"]), name="credit_role_valid"),
+        ]
+
+    def __str__(self):
+        return f"{self.author} ({self.get_role_display()})"
+
+    def natural_key(self):
+        return self.revision.natural_key() + (self.role, self.author.slug)
+
+    natural_key.dependencies = ["monographs.revision", "monographs.author"]
+
+
+class FAQ(models.Model):
+    revision = models.ForeignKey(Revision, on_delete=models.CASCADE, related_name="faqs")
+    position = models.PositiveSmallIntegerField()
+    question = models.TextField()
+    answer = models.TextField(help_text="Markdown")
+
+    objects = RevisionPartManager()
+
+    class Meta:
+        ordering = ["revision", "position"]
+        verbose_name = "FAQ"
+        constraints = [models.UniqueConstraint(fields=["revision", "position"], name="faq_position_unique")]
+
+    def __str__(self):
+        return self.question
+
+    def natural_key(self):
+        return self.revision.natural_key() + (self.position,)
+
+    natural_key.dependencies = ["monographs.revision"]
+
+
+class ComparisonManager(RevisionPartManager):
+    key_field = "slug"
+
+    def live(self):
+        return self.filter(revision__status=Revision.Status.PUBLISHED)
+
+
+class Comparison(models.Model):
+    """A comparison table that belongs to a revision's proof-read content.
+
+    The body embeds it with a line `[[comparison:<slug>]]`; it also has a page of its own.
+    """
+
+    revision = models.ForeignKey(Revision, on_delete=models.CASCADE, related_name="comparisons")
+    slug = models.SlugField(max_length=200)
+    caption = models.CharField(max_length=500)
+    footnotes = models.TextField(blank=True, help_text="Markdown")
+
+    objects = ComparisonManager()
+
+    class Meta:
+        ordering = ["revision", "slug"]
+        constraints = [models.UniqueConstraint(fields=["revision", "slug"], name="comparison_slug_unique")]
+
+    def __str__(self):
+        return self.caption
+
+    def natural_key(self):
+        return self.revision.natural_key() + (self.slug,)
+
+    natural_key.dependencies = ["monographs.revision"]
+
+    def get_absolute_url(self):
+        return reverse("monographs:comparison", args=[self.slug])
+
+    def rows(self) -> list[tuple[ComparisonAttribute, list[ComparisonCell | None]]]:
+        """Attributes with their cells in subject order (uses prefetched rows when present)."""
+        subjects = list(self.subjects.all())
+        cells = {(cell.subject_id, cell.attribute_id): cell for subject in subjects for cell in subject.cells.all()}
+        return [
+            (attribute, [cells.get((subject.pk, attribute.pk)) for subject in subjects])
+            for attribute in self.attributes.all()
+        ]
+
+
+class ComparisonPartManager(models.Manager):
+    def get_by_natural_key(self, monograph_slug, number, comparison_slug, position):
+        return self.get(
+            comparison__revision__monograph__slug=monograph_slug,
+            comparison__revision__number=number,
+            comparison__slug=comparison_slug,
+            position=position,
+        )
+
+
+class ComparisonSubject(models.Model):
+    """A column: a drug, a class, or free text such as “Bisphosphonates*”."""
+
+    comparison = models.ForeignKey(Comparison, on_delete=models.CASCADE, related_name="subjects")
+    position = models.PositiveSmallIntegerField()
+    label = models.CharField(max_length=200)
+    drug = models.ForeignKey(Drug, null=True, blank=True, on_delete=models.SET_NULL, related_name="comparison_subjects")
+    drug_class = models.ForeignKey(
+        DrugClass, null=True, blank=True, on_delete=models.SET_NULL, related_name="comparison_subjects"
+    )
+
+    objects = ComparisonPartManager()
+
+    class Meta:
+        ordering = ["comparison", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["comparison", "position"], name="subject_position_unique"),
+            models.CheckConstraint(
+                condition=Q(drug__isnull=True) | Q(drug_class__isnull=True), name="subject_is_drug_or_class"
+            ),
+        ]
+
+    def __str__(self):
+        return self.label
+
+    def natural_key(self):
+        return self.comparison.natural_key() + (self.position,)
+
+    natural_key.dependencies = ["monographs.comparison"]
+
+
+class ComparisonAttribute(models.Model):
+    """A row of a comparison (“Mechanism of action”)."""
+
+    comparison = models.ForeignKey(Comparison, on_delete=models.CASCADE, related_name="attributes")
+    position = models.PositiveSmallIntegerField()
+    label = models.CharField(max_length=300)
+
+    objects = ComparisonPartManager()
+
+    class Meta:
+        ordering = ["comparison", "position"]
+        constraints = [models.UniqueConstraint(fields=["comparison", "position"], name="attribute_position_unique")]
+
+    def __str__(self):
+        return self.label
+
+    def natural_key(self):
+        return self.comparison.natural_key() + (self.position,)
+
+    natural_key.dependencies = ["monographs.comparison"]
+
+
+class ComparisonCell(models.Model):
+    subject = models.ForeignKey(ComparisonSubject, on_delete=models.CASCADE, related_name="cells")
+    attribute = models.ForeignKey(ComparisonAttribute, on_delete=models.CASCADE, related_name="cells")
+    text = models.TextField(blank=True, help_text="Markdown")
+
+    class Manager(models.Manager):
+        def get_by_natural_key(self, monograph_slug, number, comparison_slug, subject_position, attribute_position):
+            return self.get(
+                subject__comparison__revision__monograph__slug=monograph_slug,
+                subject__comparison__revision__number=number,
+                subject__comparison__slug=comparison_slug,
+                subject__position=subject_position,
+                attribute__position=attribute_position,
+            )
+
+    objects = Manager()
+
+    class Meta:
+        ordering = ["attribute__position", "subject__position"]
+        constraints = [models.UniqueConstraint(fields=["subject", "attribute"], name="cell_unique")]
+
+    def __str__(self):
+        return f"{self.attribute} × {self.subject}"
+
+    def natural_key(self):
+        return self.subject.natural_key() + (self.attribute.position,)
+
+    natural_key.dependencies = ["monographs.comparisonsubject", "monographs.comparisonattribute"]
+
+    def clean(self):
+        from django.core.exceptions import ValidationError
+
+        if self.subject_id and self.attribute_id and self.subject.comparison_id != self.attribute.comparison_id:
+            raise ValidationError("A cell's subject and attribute must belong to the same comparison.")
+
+
+class WorkflowEvent(models.Model):
+    """Who moved which revision from which state to which, when, with what comment."""
+
+    revision = models.ForeignKey(Revision, on_delete=models.CASCADE, related_name="events")
+    sequence = models.PositiveIntegerField()
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    from_status = models.CharField(max_length=20, blank=True)
+    to_status = models.CharField(max_length=20)
+    comment = models.TextField(blank=True)
+    at = models.DateTimeField(default=timezone.now)
+
+    class Manager(RevisionPartManager):
+        key_field = "sequence"
+
+    objects = Manager()
+
+    class Meta:
+        ordering = ["revision", "sequence"]
+        constraints = [models.UniqueConstraint(fields=["revision", "sequence"], name="event_sequence_unique")]
+
+    def __str__(self):
+        return f"{self.revision}: {self.from_status or '∅'} → {self.to_status}"
+
+    def natural_key(self):
+        return self.revision.natural_key() + (self.sequence,)
+
+    natural_key.dependencies = ["monographs.revision"]
+
+
+def unique_slug(model, text: str, field: str = "slug", exclude_pk=None, **scope) -> str:
+    """A slug for `text` not yet used in `model` (within `scope`), suffixing -2, -3, … when taken."""
+    base = slugify(text)[:190] or "item"
+    candidate, n = base, 1
+    while True:
+        qs = model.objects.filter(**{field: candidate}, **scope)
+        if exclude_pk is not None:
+            qs = qs.exclude(pk=exclude_pk)
+        if not qs.exists():
+            return candidate
+        n += 1
+        candidate = f"{base}-{n}"

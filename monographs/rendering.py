@@ -1,0 +1,222 @@
+"""The one renderer: Markdown → sanitised HTML.
+
+Public pages, the markdownx live preview in the admin (MARKDOWNX_MARKDOWNIFY_FUNCTION), feeds and
+exports all call it, so what an editor previews is what a reader gets.  nh3 (an allow-list
+sanitiser) has the last word, so stored content can never run script in anyone's browser.
+"""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as etree
+from dataclasses import dataclass, field
+
+import markdown
+import nh3
+from django.template.loader import render_to_string
+from markdown.extensions import Extension
+from markdown.preprocessors import Preprocessor
+from markdown.treeprocessors import Treeprocessor
+
+from .importers.sources import EMBED_PATTERN
+
+ALLOWED_TAGS = {
+    "a",
+    "abbr",
+    "aside",
+    "b",
+    "blockquote",
+    "br",
+    "caption",
+    "code",
+    "dd",
+    "del",
+    "details",
+    "div",
+    "dl",
+    "dt",
+    "em",
+    "figcaption",
+    "figure",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "hr",
+    "i",
+    "img",
+    "ins",
+    "li",
+    "mark",
+    "ol",
+    "p",
+    "pre",
+    "s",
+    "section",
+    "small",
+    "span",
+    "strong",
+    "sub",
+    "summary",
+    "sup",
+    "table",
+    "tbody",
+    "td",
+    "tfoot",
+    "th",
+    "thead",
+    "tr",
+    "ul",
+}
+ALLOWED_ATTRIBUTES = {
+    "a": {"href", "title"},
+    "abbr": {"title"},
+    "img": {"src", "alt", "title", "width", "height"},
+    "th": {"scope", "colspan", "rowspan"},
+    "td": {"colspan", "rowspan"},
+    "ol": {"start"},
+    "h2": {"id"},
+    "h3": {"id"},
+    "h4": {"id"},
+    "h5": {"id"},
+    "h6": {"id"},
+    "sup": {"id"},
+    "li": {"id"},
+}
+# Classes are allowed only by name (ALLOWED_CLASSES); ammonia refuses `class` in both lists.
+ALLOWED_CLASSES = {
+    "aside": {"note", "callout", "warning"},
+    "div": {"comparison", "table-scroll"},
+    "p": {"footnotes", "embed-missing"},
+    "table": {"comparison"},
+    "figure": {"comparison-figure"},
+    "section": {"comparison"},
+    "span": {"subject-note"},
+}
+URL_SCHEMES = {"http", "https", "mailto"}
+
+
+def sanitise(html: str) -> str:
+    return nh3.clean(
+        html,
+        tags=ALLOWED_TAGS,
+        attributes=ALLOWED_ATTRIBUTES,
+        allowed_classes=ALLOWED_CLASSES,
+        url_schemes=URL_SCHEMES,
+        link_rel="noopener noreferrer",
+        strip_comments=True,
+    )
+
+
+class _EmbedPreprocessor(Preprocessor):
+    """Replace `[[comparison:slug]]` lines by the rendered table (or, without one, a notice)."""
+
+    def __init__(self, md, tables: dict[str, str] | None):
+        super().__init__(md)
+        self.tables = tables
+
+    def run(self, lines):
+        out = []
+        for line in lines:
+            match = EMBED_PATTERN.match(line.strip())
+            if not match:
+                out.append(line)
+                continue
+            slug = match.group(1)
+            if self.tables is not None and slug in self.tables:
+                html = self.tables[slug]
+            else:
+                html = f'<p class="embed-missing">[Comparison table “{slug}” is shown here on the page.]</p>'
+            out.extend(["", self.md.htmlStash.store(html), ""])
+        return out
+
+
+class _StructureTreeprocessor(Treeprocessor):
+    """Callouts become <aside>; a paragraph holding only a titled image becomes a <figure>."""
+
+    def run(self, root):
+        for parent in root.iter():
+            for index, child in enumerate(list(parent)):
+                classes = (child.get("class") or "").split()
+                if child.tag == "div" and "admonition" in classes:
+                    child.tag = "aside"
+                    child.set("class", "note")
+                    for title in child.findall("p"):
+                        if "admonition-title" in (title.get("class") or ""):
+                            child.remove(title)
+                elif child.tag == "p" and len(child) == 1 and child[0].tag == "img" and child[0].get("title"):
+                    if (child.text or "").strip() or (child[0].tail or "").strip():
+                        continue
+                    image = child[0]
+                    figure = etree.Element("figure")
+                    image.tail = None
+                    figure.append(image)
+                    caption = etree.SubElement(figure, "figcaption")
+                    caption.text = image.get("title")
+                    parent.remove(child)
+                    parent.insert(index, figure)
+
+
+class _DrugrefExtension(Extension):
+    def __init__(self, tables=None):
+        self.tables = tables
+        super().__init__()
+
+    def extendMarkdown(self, md):
+        md.preprocessors.register(_EmbedPreprocessor(md, self.tables), "drugref_embeds", 27)
+        md.treeprocessors.register(_StructureTreeprocessor(md), "drugref_structure", 5)
+
+
+@dataclass
+class Rendered:
+    html: str
+    toc: list[dict] = field(default_factory=list)  # [{"level", "id", "name", "children"}]
+
+
+def render_document(text: str, tables: dict[str, str] | None = None) -> Rendered:
+    md = markdown.Markdown(
+        extensions=["extra", "admonition", "sane_lists", "toc", _DrugrefExtension(tables)],
+        extension_configs={"toc": {"permalink": False, "toc_depth": "2-3"}},
+        output_format="html",
+    )
+    html = md.convert(text or "")
+    return Rendered(html=sanitise(html), toc=getattr(md, "toc_tokens", []))
+
+
+def render_markdown(text: str) -> str:
+    """Markdown → safe HTML.  This is MARKDOWNX_MARKDOWNIFY_FUNCTION: the admin preview uses it."""
+    return render_document(text).html
+
+
+def render_inline(text: str) -> str:
+    """Markdown for a table cell or a short line: no wrapping paragraph when there is only one."""
+    html = render_markdown(text).strip()
+    match = re.fullmatch(r"<p>(.*)</p>", html, re.DOTALL)
+    if match and "<p>" not in match.group(1):
+        return match.group(1)
+    return html
+
+
+def render_comparison(comparison) -> str:
+    rows = [
+        (attribute, [render_inline(cell.text) if cell else "" for cell in cells])
+        for attribute, cells in comparison.rows()
+    ]
+    return sanitise(
+        render_to_string(
+            "includes/comparison_table.html",
+            {
+                "comparison": comparison,
+                "subjects": list(comparison.subjects.all()),
+                "rows": rows,
+                "footnotes": render_inline(comparison.footnotes) if comparison.footnotes else "",
+            },
+        )
+    )
+
+
+def render_revision(revision) -> Rendered:
+    """A revision's body with its comparison tables in place of their embed markers."""
+    tables = {comparison.slug: render_comparison(comparison) for comparison in revision.comparisons.all()}
+    return render_document(revision.body, tables)

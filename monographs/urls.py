@@ -1,0 +1,14 @@
+from django.urls import path
+
+from . import views
+
+app_name = "monographs"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("drugs/", views.drug_index, name="drug_index"),
+    path("drugs/<slug:slug>/", views.drug_detail, name="drug"),
+    path("monographs/<slug:slug>/", views.monograph_detail, name="monograph"),
+    path("classes/<slug:slug>/", views.class_detail, name="class"),
+    path("compare/<slug:slug>/", views.comparison_detail, name="comparison"),
+]

@@ -1,0 +1,134 @@
+"""Public pages.  Only live (published) revisions ever reach a reader."""
+
+from __future__ import annotations
+
+from itertools import groupby
+
+from django.db.models import Prefetch
+from django.http import Http404, HttpResponsePermanentRedirect
+from django.shortcuts import get_object_or_404, render
+
+from .models import Alias, BrandName, Comparison, Drug, DrugClass, Monograph, Revision
+from .rendering import render_comparison, render_inline, render_revision
+
+
+def _live_revision(monograph: Monograph) -> Revision:
+    revision = (
+        Revision.objects.live()
+        .filter(monograph=monograph)
+        .prefetch_related(
+            "credits__author",
+            "faqs",
+            "comparisons__attributes",
+            "comparisons__subjects__cells",
+            "comparisons__subjects__drug",
+        )
+        .first()
+    )
+    if revision is None:
+        raise Http404("No published revision")
+    return revision
+
+
+def _monograph_page(request, monograph: Monograph):
+    revision = _live_revision(monograph)
+    drug = monograph.drug
+    rendered = render_revision(revision)
+    others = (
+        Monograph.objects.filter(drug=drug, revisions__status=Revision.Status.PUBLISHED)
+        .exclude(pk=monograph.pk)
+        .prefetch_related(Prefetch("revisions", queryset=Revision.objects.live(), to_attr="live"))
+    )
+    context = {
+        "drug": drug,
+        "monograph": monograph,
+        "revision": revision,
+        "body": rendered.html,
+        "toc": rendered.toc,
+        "faqs": [(faq, render_inline(faq.answer)) for faq in revision.faqs.all()],
+        "brands": drug.brands.all(),
+        "classes": drug.classes.all(),
+        "aliases": drug.aliases.all(),
+        "other_monographs": [(other, other.live[0]) for other in others],
+    }
+    return render(request, "monographs/monograph.html", context)
+
+
+def home(request):
+    recent = Revision.objects.live().select_related("monograph__drug").order_by("-published_at")[:10]
+    letters = sorted({drug.name[:1].upper() for drug in Drug.objects.with_live_content()})
+    return render(
+        request,
+        "monographs/home.html",
+        {"recent": recent, "letters": letters, "classes": DrugClass.objects.filter(drugs__isnull=False).distinct()},
+    )
+
+
+def drug_index(request):
+    """A–Z of drugs, with brand names and aliases pointing to their drug."""
+    drugs = list(Drug.objects.with_live_content())
+    live_ids = {drug.pk for drug in drugs}
+    entries = [(drug.name, drug, None) for drug in drugs]
+    entries += [
+        (brand.name, brand.drug, "brand")
+        for brand in BrandName.objects.select_related("drug").filter(drug_id__in=live_ids)
+    ]
+    entries += [
+        (alias.name, alias.drug, alias.get_kind_display())
+        for alias in Alias.objects.select_related("drug").filter(drug_id__in=live_ids)
+    ]
+    entries.sort(key=lambda entry: entry[0].casefold())
+    groups = [
+        (letter, list(items))
+        for letter, items in groupby(entries, key=lambda entry: entry[0][:1].upper() if entry[0][:1].isalpha() else "#")
+    ]
+    return render(request, "monographs/drug_index.html", {"groups": groups})
+
+
+def drug_detail(request, slug):
+    drug = Drug.objects.filter(slug=slug).first()
+    if drug is None:
+        other = Alias.objects.filter(slug=slug).select_related("drug").first() or (
+            BrandName.objects.filter(slug=slug).select_related("drug").first()
+        )
+        if other is None:
+            raise Http404("No such drug")
+        return HttpResponsePermanentRedirect(other.drug.get_absolute_url())
+    monograph = drug.monographs.filter(is_primary=True).first()
+    if monograph is None:
+        raise Http404("No primary monograph")
+    return _monograph_page(request, monograph)
+
+
+def monograph_detail(request, slug):
+    monograph = get_object_or_404(Monograph.objects.select_related("drug"), slug=slug)
+    if monograph.is_primary:
+        return HttpResponsePermanentRedirect(monograph.get_absolute_url())
+    return _monograph_page(request, monograph)
+
+
+def class_detail(request, slug):
+    drug_class = get_object_or_404(DrugClass.objects.select_related("parent"), slug=slug)
+    drugs = Drug.objects.with_live_content().filter(classes=drug_class)
+    return render(
+        request,
+        "monographs/class.html",
+        {"drug_class": drug_class, "drugs": drugs, "children": drug_class.children.all()},
+    )
+
+
+def comparison_detail(request, slug):
+    comparison = (
+        Comparison.objects.live()
+        .filter(slug=slug)
+        .select_related("revision__monograph__drug")
+        .prefetch_related("attributes", "subjects__cells", "subjects__drug")
+        .first()
+    )
+    if comparison is None:
+        raise Http404("No such comparison")
+    return render(
+        request,
+        "monographs/comparison.html",
+        {"comparison": comparison, "table": render_comparison(comparison), "monograph": comparison.revision.monograph},
+    )

@@ -1,0 +1,83 @@
+import shutil
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+
+from monographs.models import (
+    FAQ,
+    Alias,
+    Author,
+    BrandName,
+    Comparison,
+    ComparisonAttribute,
+    ComparisonCell,
+    ComparisonSubject,
+    Credit,
+    Drug,
+    DrugClass,
+    LegacyPath,
+    Monograph,
+    Revision,
+    WorkflowEvent,
+)
+
+ROOT = Path(__file__).resolve().parent.parent
+SOURCES = ROOT / "fixtures" / "sources"
+SEED_A = SOURCES / "000_aba5f8a705253caf.txt"
+SEED_B = SOURCES / "001_cd223eb3d23ec8b2.txt"
+EXAMPLES = Path(__file__).resolve().parent / "documents"
+
+CONTENT_MODELS = [
+    DrugClass,
+    Drug,
+    Alias,
+    BrandName,
+    Author,
+    Monograph,
+    LegacyPath,
+    Revision,
+    Credit,
+    FAQ,
+    Comparison,
+    ComparisonSubject,
+    ComparisonAttribute,
+    ComparisonCell,
+    WorkflowEvent,
+]
+
+
+def row_counts() -> dict[str, int]:
+    return {model.__name__: model.objects.count() for model in CONTENT_MODELS}
+
+
+@pytest.fixture
+def seeded(db):
+    call_command("loaddata", "seed", verbosity=0)
+
+
+@pytest.fixture
+def sources_dir(tmp_path):
+    """A scratch copy of the seed sources that a test may add files to."""
+    target = tmp_path / "sources"
+    shutil.copytree(SOURCES, target)
+    return target
+
+
+@pytest.fixture
+def write_source(tmp_path):
+    """Write a source document (str or bytes) into a scratch directory and return its path."""
+    folder = tmp_path / "docs"
+    folder.mkdir(exist_ok=True)
+
+    def write(name: str, content: str | bytes) -> Path:
+        path = folder / name
+        if isinstance(content, str):
+            content = content.encode("utf-8")
+        path.write_bytes(content)
+        return path
+
+    return write
+
+
+from .browser import browser, page_at  # noqa: E402,F401  (fixtures shared by the browser tests)

@@ -1,0 +1,130 @@
+"""One test per cleaning rule the importer applies."""
+
+import pytest
+
+from monographs.importers.cleaning import (
+    clean_answer,
+    clean_question,
+    is_misspelling,
+    normalise_headings,
+    parse_authorship,
+    repair_mojibake,
+    split_names,
+)
+
+
+def test_it_repairs_utf8_read_as_euc_jp_inside_latin_text():
+    assert repair_mojibake("brand names **Prolia速** (60 mg) and **Xgeva速** (120 mg)") == (
+        "brand names **Prolia®** (60 mg) and **Xgeva®** (120 mg)"
+    )
+
+
+def test_it_repairs_utf8_read_as_gbk():
+    mangled = "°C".encode().decode("gbk")  # 属C
+    assert repair_mojibake(f"Store below 25 {mangled} in the original package, away from light") == (
+        "Store below 25 °C in the original package, away from light"
+    )
+
+
+def test_it_repairs_cp1252_mojibake_with_ftfy():
+    assert repair_mojibake("It doesnâ€™t dissolve in the cafÃ© water") == "It doesn’t dissolve in the café water"
+
+
+def test_it_leaves_genuine_cjk_text_alone():
+    text = "地舒单抗（Denosumab）是一种单克隆抗体。"
+    assert repair_mojibake(text) == text
+
+
+def test_it_leaves_cjk_runs_that_do_not_redecode():
+    text = "The Japanese name of the drug is 速効 in this long English sentence about it."
+    assert repair_mojibake(text) == text
+
+
+@pytest.mark.parametrize(
+    ("heading", "expected"),
+    [
+        ("## **Usage**", "## Usage"),
+        ("### **Common Side Effects:**", "### Common Side Effects:"),
+        ("#### __Adults:__", "#### Adults:"),
+        ("## *Dosage*", "## Dosage"),
+        ("## Plain heading", "## Plain heading"),
+        ("## **Bold** and not", "## **Bold** and not"),
+    ],
+)
+def test_it_normalises_bold_headings(heading, expected):
+    assert normalise_headings(heading) == expected
+
+
+def test_it_cuts_an_answer_that_leaked_into_the_question():
+    raw = "What is the recommended dosage for Denosumab?**\n**A:** Prolia (osteoporosis): 60mg SC every 6 months."
+    assert clean_question(raw) == "What is the recommended dosage for Denosumab?"
+
+
+@pytest.mark.parametrize(
+    "raw", ["Q1: Can it be crushed?", "**Q10: Can it be crushed?**", "**Can it be crushed?**", "Q: Can it be crushed?"]
+)
+def test_it_drops_question_numbers_and_debris(raw):
+    assert clean_question(raw) == "Can it be crushed?"
+
+
+@pytest.mark.parametrize("raw", ["A:** Swallow it whole.", "**A:** Swallow it whole.", "A: Swallow it whole.**"])
+def test_it_drops_answer_leads_and_debris(raw):
+    assert clean_answer(raw) == "Swallow it whole."
+
+
+def test_it_keeps_real_emphasis_in_answers():
+    assert clean_answer("A:** Take it **on an empty stomach**.") == "Take it **on an empty stomach**."
+
+
+def test_it_joins_folded_lines_in_faqs():
+    assert clean_answer("A:** Hypocalcemia should be corrected\nbefore initiating  therapy.") == (
+        "Hypocalcemia should be corrected before initiating therapy."
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "names"),
+    [
+        ("Angelika Sebald", ["Angelika Sebald"]),
+        ("A. Smith, B. Jones & C. Brown and D. Green", ["A. Smith", "B. Jones", "C. Brown", "D. Green"]),
+        (" David A. Mitchell. ", ["David A. Mitchell"]),
+        ("Smith J.", ["Smith J."]),
+        ("  Peter Parker ;", ["Peter Parker"]),
+        ("“Jane Doe”,, and ,John Smith!", ["Jane Doe", "John Smith"]),
+    ],
+)
+def test_it_splits_credited_names(text, names):
+    assert split_names(text) == names
+
+
+def test_it_parses_the_seed_authorship_string():
+    assert parse_authorship("Authored by Angelika Sebald;Proof-read/edited by David A. Mitchell") == {
+        "author": ["Angelika Sebald"],
+        "proof_reader": ["David A. Mitchell"],
+    }
+
+
+def test_it_parses_varied_authorship_strings():
+    credits = parse_authorship("Written by Jane Doe, John Smith & Ann Lee | Reviewed by: Bob Brown and Carol White.")
+    assert credits == {"author": ["Jane Doe", "John Smith", "Ann Lee"], "proof_reader": ["Bob Brown", "Carol White"]}
+
+
+def test_it_credits_unlabelled_names_as_authors():
+    assert parse_authorship("Jane Doe") == {"author": ["Jane Doe"], "proof_reader": []}
+
+
+@pytest.mark.parametrize(
+    ("candidate", "name", "expected"),
+    [
+        ("Denusomab", "Denosumab", True),  # two letters swapped
+        ("Denosumabb", "Denosumab", True),  # extra letter
+        ("Denosumb", "Denosumab", True),  # missing letter
+        ("Alendronate", "Alendronata", True),  # wrong letter
+        ("Cefuroxime", "Cefotaxime", False),  # distinct drugs
+        ("Prednisone", "Prednisolone", False),
+        ("Xanax", "Zanax", False),  # short names, different first letter
+        ("Denosumab", "Denosumab", False),
+    ],
+)
+def test_misspelling_rule(candidate, name, expected):
+    assert is_misspelling(candidate, name) is expected

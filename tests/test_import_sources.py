@@ -1,0 +1,226 @@
+"""`manage.py import_sources`: both formats, re-imports, and bad input that must change nothing."""
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from monographs.models import Alias, BrandName, Comparison, Drug, LegacyPath, Monograph, Revision
+
+from .conftest import EXAMPLES, SEED_A, SEED_B, SOURCES, row_counts
+
+pytestmark = pytest.mark.django_db
+
+VALID_B = "---\ntitle: Testamab\ndescription: A test drug.\n---\n## **Usage**\n\nTestamab is used in tests.\n"
+
+
+def test_it_imports_both_seeds_as_two_monographs_of_one_drug():
+    call_command("import_sources", str(SOURCES), verbosity=0)
+    drug = Drug.objects.get()
+    assert drug.name == "Denosumab"
+    assert drug.is_banned is False
+    assert Alias.objects.get().name == "Denusomab"
+    assert Alias.objects.get().kind == Alias.Kind.MISSPELLING
+    assert sorted(b.name for b in drug.brands.all()) == ["Prolia®", "Xgeva®"]
+    assert drug.brands.get(slug="prolia").notes == "60 mg dose for osteoporosis"
+    assert sorted(c.name for c in drug.classes.all()) == ["Antiresorptive agents", "RANK ligand (RANKL) inhibitor"]
+    reference, patient = Monograph.objects.order_by("-is_primary")
+    assert (reference.kind, reference.is_primary) == ("reference", True)
+    assert (patient.kind, patient.is_primary) == ("patient", False)
+    assert LegacyPath.objects.get().monograph == patient
+
+
+def test_imported_revisions_are_live_with_credits_dates_and_provenance():
+    call_command("import_sources", str(SEED_A), verbosity=0)
+    revision = Revision.objects.get()
+    assert revision.status == Revision.Status.PUBLISHED
+    assert revision.title == "Denusomab"  # the source text as it was
+    assert [a.name for a in revision.authors] == ["Angelika Sebald"]
+    assert [a.name for a in revision.proof_readers] == ["David A. Mitchell"]
+    assert revision.created_at.isoformat() == "2018-05-21T15:59:00+00:00"
+    assert revision.updated_at.isoformat() == "2018-11-11T15:13:15+00:00"
+    assert revision.reviewed_at == revision.published_at == revision.updated_at
+    assert revision.source_file == SEED_A.name
+    assert revision.source_id == "treatment-other-medication-miscellaneous-denusomab"
+    assert revision.source_meta["type"] == "page"
+    assert len(revision.source_sha256) == 64
+    event = revision.events.get()
+    assert (event.from_status, event.to_status, event.actor) == ("", "published", None)
+
+
+def test_a_table_becomes_a_comparison_with_an_embed_marker():
+    call_command("import_sources", str(SEED_A), verbosity=0)
+    comparison = Comparison.objects.get()
+    assert comparison.caption == "Table 1 Comparison of denusomab and bisphosphonates"
+    assert [s.label for s in comparison.subjects.all()] == ["Bisphosphonates*", "Denusomab"]
+    assert comparison.subjects.get(position=2).drug.name == "Denusomab"
+    assert [a.label for a in comparison.attributes.all()][0] == "Category"
+    assert comparison.attributes.count() == 7
+    assert comparison.footnotes.startswith("\\* the range of bisphosphonates")
+    assert f"[[comparison:{comparison.slug}]]" in comparison.revision.body
+    assert "<table" not in comparison.revision.body
+
+
+def test_format_b_faqs_replace_the_body_faq_section():
+    call_command("import_sources", str(SEED_B), verbosity=0)
+    revision = Revision.objects.get()
+    assert revision.faqs.count() == 10
+    assert "FAQs" not in revision.body and "Q1:" not in revision.body
+    assert revision.faqs.get(position=1).question == "What is the recommended dosage for Denosumab?"
+    assert revision.faqs.get(position=1).answer.startswith("Prolia (osteoporosis): 60mg SC")
+    assert revision.summary.startswith("Denosumab is prescribed for the treatment of osteoporosis")
+    assert "## Usage" in revision.body and "**Usage**" not in revision.body
+    assert "速" not in revision.body and "Prolia®" in revision.body
+    assert revision.source_meta["lastModified"] == "2025-09-22T17:21:52.882Z"
+
+
+def test_reimporting_the_same_documents_changes_nothing():
+    call_command("import_sources", str(SOURCES), verbosity=0)
+    before = row_counts()
+    call_command("import_sources", str(SOURCES), verbosity=0)
+    assert row_counts() == before
+
+
+def test_reimporting_a_changed_document_supersedes_the_old_revision(write_source):
+    path = write_source("doc.txt", VALID_B)
+    call_command("import_sources", str(path), verbosity=0)
+    path.write_text(VALID_B.replace("used in tests", "used in many tests"))
+    call_command("import_sources", str(path), verbosity=0)
+    old, new = Revision.objects.order_by("number")
+    assert (old.status, new.status) == ("superseded", "published")
+    assert "many tests" in new.body and "many tests" not in old.body
+    assert Monograph.objects.count() == 1
+
+
+def test_a_reference_document_renames_a_drug_known_only_by_a_misspelling():
+    call_command("import_sources", str(SEED_A), verbosity=0)
+    assert Drug.objects.get().name == "Denusomab"
+    call_command("import_sources", str(SEED_B), verbosity=0)
+    drug = Drug.objects.get()
+    assert (drug.name, drug.slug) == ("Denosumab", "denosumab")
+    assert Alias.objects.get().name == "Denusomab"
+    assert Monograph.objects.count() == 2
+
+
+def test_it_imports_varied_documents_of_both_formats():
+    call_command("import_sources", str(EXAMPLES), verbosity=0)
+    alendronic = Drug.objects.get(slug="alendronic-acid")
+    assert alendronic.monographs.count() == 2
+    assert alendronic.monographs.get(is_primary=True).kind == "reference"
+    assert [c.name for c in alendronic.classes.all()] == ["Bisphosphonate"]  # plural and singular are one class
+    assert sorted(b.name for b in alendronic.brands.all()) == ["Binosto", "Fosamax"]
+    patient = alendronic.monographs.get(kind="patient").revisions.get()
+    assert [a.name for a in patient.authors] == ["Jane Doe", "John Smith", "Ann Lee"]
+    assert [a.name for a in patient.proof_readers] == ["Bob Brown", "Carol White"]
+    assert patient.source_meta["tags"] == ["bisphosphonate", "osteoporosis"]  # unknown keys kept
+    assert patient.comparisons.count() == 2
+    assert "![A white oval tablet](/media/alendronate-tablet.png" in patient.body
+    assert "<sup>2+</sup>" in patient.body and "<sub>3</sub>" in patient.body
+    assert '!!! note ""' in patient.body
+    zoledronic = Drug.objects.get(slug="zoledronic-acid").monographs.get().revisions.get()  # CRLF file
+    assert [a.name for a in zoledronic.authors] == ["Dr. Mary-Jane O'Neil"]
+    assert [a.name for a in zoledronic.proof_readers] == ["Peter Parker"]
+    rofecoxib = Drug.objects.get(slug="rofecoxib")
+    assert rofecoxib.is_banned is True
+    assert rofecoxib.brands.get().name == "Vioxx®"
+    assert "doesn’t appear" in rofecoxib.monographs.get().revisions.get().body
+
+
+def test_links_between_imported_pages_resolve(client):
+    call_command("import_sources", str(EXAMPLES), verbosity=0)
+    response = client.get("/treatment/other/medication/miscellaneous/zoledronic-acid")
+    assert response.status_code == 301
+    assert client.get(response["Location"]).status_code == 200
+
+
+BAD_DOCUMENTS = {
+    "invalid YAML": (
+        "---\ntitle: [unclosed\n---\n<p>x</p>\n",
+        "invalid YAML front matter at line 3, column 1: expected ',' or ']'",
+    ),
+    "no front matter": ("<p>Just HTML</p>\n", "no YAML front matter"),
+    "unclosed front matter": ("---\ntitle: X\n<p>x</p>\n", "front matter is not closed"),
+    "missing title": ("---\nuri: a/b\n---\n<p>x</p>\n", "front matter has no `title`"),
+    "title of the wrong type": ("---\ntitle: [1, 2]\n---\n<p>x</p>\n", "`title` must be text"),
+    "undecodable bytes": (b"---\ntitle: Caf\xe9\n---\n<p>x</p>\n", "not UTF-8 text: undecodable byte 0xe9"),
+    "empty body": ("---\ntitle: Nothing\nuri: a/b\n---\n\n  \n", "the body after the front matter is empty"),
+    "neither format": ("---\ntitle: Plain\n---\nJust some words.\n", "a document of neither known format"),
+    "front matter not a mapping": ("---\n- a\n- b\n---\n<p>x</p>\n", "front matter must be a mapping"),
+    "bad date": ("---\ntitle: X\nupdated_at: yesterday\n---\n<p>x</p>\n", "`updated_at` is not a date/time"),
+    "bad is_banned": ("---\ntitle: X\nis_banned: perhaps\n---\n## A\n\ntext\n", "`is_banned` must be true or false"),
+    "bad faqs": ("---\ntitle: X\nfaqs: nope\n---\n## A\n\ntext\n", "`faqs` must be a list"),
+    "table without header": (
+        "---\ntitle: X\n---\n<table><tr><td>a</td><td>b</td></tr></table>\n",
+        "table 1 has no header row",
+    ),
+    "ragged table": (
+        "---\ntitle: X\n---\n<table><tr><th></th><th>A</th></tr><tr><td>r</td></tr></table>\n",
+        "row 2 has 1 cells",
+    ),
+    "binary junk": (b"---\ntitle: X\n---\n\x00\x01\x02", "binary data"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_DOCUMENTS))
+def test_bad_input_names_the_file_and_reason_and_writes_nothing(case, write_source):
+    call_command("import_sources", str(SOURCES), verbosity=0)
+    before = row_counts()
+    content, reason = BAD_DOCUMENTS[case]
+    good = write_source("good.txt", VALID_B)
+    bad = write_source("bad.txt", content)
+    with pytest.raises(CommandError) as excinfo:
+        call_command("import_sources", str(good), str(bad), verbosity=0)
+    message = str(excinfo.value)
+    assert str(bad) in message
+    assert reason in message
+    assert "nothing was written" in message
+    assert row_counts() == before
+
+
+def test_an_oversized_document_is_refused(write_source):
+    bad = write_source("huge.txt", "---\ntitle: Huge\n---\n<p>" + "x" * (6 * 1024 * 1024) + "</p>\n")
+    with pytest.raises(CommandError, match=r"huge.txt: file is 6.0 MB; the limit is 5 MB"):
+        call_command("import_sources", str(bad), verbosity=0)
+
+
+def test_duplicate_source_ids_in_one_batch_are_refused(write_source):
+    first = write_source("one.txt", VALID_B)
+    second = write_source("two.txt", VALID_B)
+    with pytest.raises(CommandError, match="duplicate source id 'B:testamab'"):
+        call_command("import_sources", str(first), str(second), verbosity=0)
+    assert Drug.objects.count() == 0
+
+
+def test_a_failure_while_writing_rolls_back_the_whole_batch(write_source):
+    call_command("import_sources", str(SEED_B), verbosity=0)
+    before = row_counts()
+    good = write_source("a.txt", VALID_B)
+    clash = write_source(
+        "b.txt", "---\ntitle: Otherumab\ndescription: x\n---\n## Alternate Names\n\nSold as **Prolia** (x).\n"
+    )
+    with pytest.raises(CommandError, match="brand name “Prolia” is already recorded for Denosumab"):
+        call_command("import_sources", str(good), str(clash), verbosity=0)
+    assert row_counts() == before
+
+
+def test_skip_invalid_imports_the_rest_and_lists_each_skipped_file(write_source, capsys):
+    good = write_source("good.txt", VALID_B)
+    bad = write_source("bad.txt", "no front matter\n")
+    call_command("import_sources", str(good), str(bad), "--skip-invalid")
+    captured = capsys.readouterr()
+    assert f"skipped: {bad}: no YAML front matter" in captured.err
+    assert "1 created, 0 updated, 0 unchanged, 1 skipped" in captured.out
+    assert Drug.objects.get().name == "Testamab"
+
+
+def test_reimport_never_overwrites_editorial_work(write_source):
+    path = write_source("doc.txt", VALID_B)
+    call_command("import_sources", str(path), verbosity=0)
+    Revision.objects.update(source_sha256="")  # as if an editor had published their own revision
+    path.write_text(VALID_B + "\nMore.\n")
+    with pytest.raises(CommandError, match="re-importing would replace editorial work"):
+        call_command("import_sources", str(path), verbosity=0)
+
+
+def test_brand_names_are_not_duplicated_across_imports():
+    call_command("import_sources", str(SEED_B), verbosity=0)
+    call_command("import_sources", str(SEED_B), verbosity=0)
+    assert BrandName.objects.count() == 2

@@ -1,0 +1,71 @@
+"""The one renderer: Markdown → sanitised HTML, also behind the admin's live preview."""
+
+import pytest
+from django.conf import settings
+from django.contrib.auth.models import User
+from django.utils.module_loading import import_string
+
+from monographs.rendering import render_document, render_inline, render_markdown
+
+
+def test_it_is_the_markdownx_preview_function():
+    assert import_string(settings.MARKDOWNX_MARKDOWNIFY_FUNCTION) is render_markdown
+
+
+@pytest.mark.django_db
+def test_the_admin_preview_equals_the_renderer(client):
+    user = User.objects.create_user("editor", password="pw", is_staff=True)
+    client.force_login(user)
+    text = "## Dose\n\n* **60 mg** every 6 months <script>alert(1)</script>"
+    response = client.post("/markdownx/markdownify/", {"content": text})
+    assert response.status_code == 200
+    assert response.content.decode() == render_markdown(text)
+
+
+@pytest.mark.parametrize(
+    "attack",
+    [
+        "<script>alert(1)</script>",
+        '<img src=x onerror="alert(1)">',
+        "[click](javascript:alert(1))",
+        '<a href="data:text/html,<script>alert(1)</script>">x</a>',
+        "<svg><script>alert(1)</script></svg>",
+        '<iframe src="https://example.org"></iframe>',
+        '<p style="background:url(javascript:alert(1))">x</p>',
+        "![x](javascript:alert(1))",
+        "## Heading {onclick=alert(1)}",
+    ],
+)
+def test_it_never_lets_script_through(attack):
+    html = render_markdown(attack).lower()
+    for forbidden in ("<script", "onerror", "onclick", "javascript:", "data:", "<iframe", "<svg", "style="):
+        assert forbidden not in html
+
+
+def test_it_renders_callouts_as_asides():
+    html = render_markdown('!!! note ""\n    Take it with water.')
+    assert '<aside class="note">' in html and "<p>Take it with water.</p>" in html
+
+
+def test_it_renders_titled_images_as_figures():
+    html = render_markdown('![A tablet](/media/t.png "Figure 1 A tablet")')
+    assert "<figure>" in html and "<figcaption>Figure 1 A tablet</figcaption>" in html
+
+
+def test_it_keeps_sub_and_superscripts():
+    assert render_inline("Ca<sup>2+</sup> and D<sub>3</sub>") == "Ca<sup>2+</sup> and D<sub>3</sub>"
+
+
+def test_it_puts_a_comparison_table_where_its_marker_stands():
+    table = '<table class="comparison"><caption>T</caption><tr><th scope="col">A</th></tr></table>'
+    html = render_document("Before.\n\n[[comparison:t]]\n\nAfter.", {"t": table}).html
+    assert html.index("Before.") < html.index("<table") < html.index("After.")
+
+
+def test_a_marker_without_its_table_says_where_the_table_goes():
+    assert "Comparison table “t” is shown here" in render_markdown("[[comparison:t]]")
+
+
+def test_it_lists_headings_for_a_table_of_contents():
+    toc = render_document("## Usage\n\ntext\n\n### Adults\n\nmore").toc
+    assert toc[0]["name"] == "Usage" and toc[0]["children"][0]["name"] == "Adults"
