@@ -280,7 +280,7 @@ class Revision(models.Model):
     # Provenance of imported content.
     source_file = models.CharField(max_length=300, blank=True)
     source_id = models.CharField(max_length=300, blank=True)
-    source_format = models.CharField(max_length=40, blank=True)
+    source_format = models.CharField(max_length=100, blank=True)
     source_sha256 = models.CharField(max_length=64, blank=True)
     source_meta = models.JSONField(
         default=dict, blank=True, help_text="Front matter as imported, unknown keys included"
