@@ -1,5 +1,20 @@
-from django.contrib import admin
+"""The editors' workspace.  Workflow buttons and actions call the model methods; refusals become messages."""
 
+from __future__ import annotations
+
+import datetime as dt
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpResponseNotAllowed, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+
+from . import diff, workflow
+from .links import broken_links
 from .models import (
     FAQ,
     Alias,
@@ -7,6 +22,7 @@ from .models import (
     BrandName,
     Comparison,
     ComparisonAttribute,
+    ComparisonCell,
     ComparisonSubject,
     Credit,
     Drug,
@@ -16,6 +32,9 @@ from .models import (
     Revision,
     WorkflowEvent,
 )
+from .views import monograph_page
+
+S = Revision.Status
 
 
 @admin.register(DrugClass)
@@ -55,6 +74,26 @@ class AuthorAdmin(admin.ModelAdmin):
     raw_id_fields = ["user"]
 
 
+# ------------------------------------------------------------------------------------------------
+# Monographs
+
+
+class ReviewDueFilter(admin.SimpleListFilter):
+    title = "review"
+    parameter_name = "review"
+
+    def lookups(self, request, model_admin):
+        return [("overdue", "Overdue"), ("due30", "Due within 30 days")]
+
+    def queryset(self, request, queryset):
+        today = timezone.localdate()
+        if self.value() == "overdue":
+            return queryset.filter(next_review__lt=today)
+        if self.value() == "due30":
+            return queryset.filter(next_review__gte=today, next_review__lte=today + dt.timedelta(days=30))
+        return queryset
+
+
 class LegacyPathInline(admin.TabularInline):
     model = LegacyPath
     extra = 0
@@ -62,68 +101,512 @@ class LegacyPathInline(admin.TabularInline):
 
 class RevisionInline(admin.TabularInline):
     model = Revision
-    fields = ["number", "title", "status", "updated_at", "published_at"]
+    fields = ["number", "title", "status", "updated_at", "published_at", "change_note"]
     readonly_fields = fields
     extra = 0
     can_delete = False
     show_change_link = True
+    verbose_name_plural = "revisions (history)"
 
     def has_add_permission(self, request, obj=None):
         return False
+
+
+class NewMonographForm(forms.ModelForm):
+    title = forms.CharField(max_length=300, help_text="Title of the first draft")
+
+    class Meta:
+        model = Monograph
+        fields = ["drug", "slug", "kind", "is_primary", "review_interval_months"]
 
 
 @admin.register(Monograph)
 class MonographAdmin(admin.ModelAdmin):
-    list_display = ["slug", "drug", "kind", "is_primary", "next_review"]
-    list_filter = ["kind", "is_primary"]
+    list_display = ["slug", "drug", "kind", "is_primary", "live", "next_review"]
+    list_filter = [ReviewDueFilter, "kind", "is_primary"]
     search_fields = ["slug", "drug__name", "revisions__title"]
-    readonly_fields = ["source_key"]
+    readonly_fields = ["source_key", "next_review"]
     inlines = [LegacyPathInline, RevisionInline]
+    change_form_template = "admin/monographs/monograph/change_form.html"
+
+    def get_form(self, request, obj=None, **kwargs):
+        if obj is None:
+            kwargs["form"] = NewMonographForm
+        return super().get_form(request, obj, **kwargs)
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return ["drug", "slug", "kind", "is_primary", "review_interval_months", "title"]
+        return ["drug", "slug", "kind", "is_primary", "review_interval_months", "next_review", "source_key"]
+
+    @admin.display(description="live revision")
+    def live(self, obj):
+        revision = obj.live_revision
+        return f"r{revision.number}" if revision else "—"
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if not change:
+            draft = Revision.objects.create(
+                monograph=obj, number=1, title=form.cleaned_data["title"], created_by=request.user
+            )
+            draft.editors.add(request.user)
+            Credit.objects.create(revision=draft, author=workflow.author_for(request.user), role=Credit.Role.AUTHOR)
+            WorkflowEvent.objects.create(
+                revision=draft, sequence=1, actor=request.user, to_status=S.DRAFT, comment="Monograph created"
+            )
+
+    def response_add(self, request, obj, post_url_continue=None):
+        draft = obj.revisions.get()
+        return HttpResponseRedirect(reverse("admin:monographs_revision_change", args=[draft.pk]))
+
+    def get_urls(self):
+        return [
+            path("<int:pk>/edit/", self.admin_site.admin_view(self.edit_view), name="monographs_monograph_edit"),
+        ] + super().get_urls()
+
+    def edit_view(self, request, pk):
+        """Open the monograph's draft, creating it from the live revision when there is none (POST)."""
+        if request.method != "POST":
+            return HttpResponseRedirect(reverse("admin:monographs_monograph_change", args=[pk]))
+        monograph = get_object_or_404(Monograph, pk=pk)
+        try:
+            draft = monograph.start_draft(request.user)
+        except workflow.WorkflowError as exc:
+            self.message_user(request, str(exc), messages.ERROR)
+            return HttpResponseRedirect(reverse("admin:monographs_monograph_change", args=[pk]))
+        return HttpResponseRedirect(reverse("admin:monographs_revision_change", args=[draft.pk]))
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        events = WorkflowEvent.objects.filter(revision__monograph_id=object_id).select_related("revision", "actor")
+        monograph = Monograph.objects.filter(pk=object_id).first()
+        extra_context = {
+            **(extra_context or {}),
+            "events": events.order_by("-at", "-sequence"),
+            "open_revision": workflow.open_revision(monograph) if monograph else None,
+        }
+        return super().change_view(request, object_id, form_url, extra_context)
 
 
-class CreditInline(admin.TabularInline):
-    model = Credit
-    extra = 0
-    autocomplete_fields = ["author"]
+# ------------------------------------------------------------------------------------------------
+# Revisions
 
 
-class FAQInline(admin.StackedInline):
+class EditableWhileDraft:
+    """Inline rows of a revision can change only while the revision is a draft."""
+
+    def _editable(self, request, obj) -> bool:
+        return obj is not None and obj.is_editable and request.user.has_perm("monographs.change_revision")
+
+    def has_add_permission(self, request, obj=None):
+        return self._editable(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        return self._editable(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return self._editable(request, obj)
+
+
+class FAQInline(EditableWhileDraft, admin.StackedInline):
     model = FAQ
     extra = 0
+    fields = ["position", "question", "answer"]
+
+
+class AuthorCreditForm(forms.ModelForm):
+    class Meta:
+        model = Credit
+        fields = ["author", "position"]
+
+    def save(self, commit=True):
+        self.instance.role = Credit.Role.AUTHOR  # proof-reader credits come only from approvals
+        return super().save(commit)
+
+
+class AuthorCreditInline(EditableWhileDraft, admin.TabularInline):
+    model = Credit
+    form = AuthorCreditForm
+    extra = 0
+    verbose_name = "credited author"
+    verbose_name_plural = "credited authors (proof-readers are credited by their approval, never typed)"
+    autocomplete_fields = ["author"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(role=Credit.Role.AUTHOR)
+
+
+class ComparisonForm(forms.ModelForm):
+    """A whole table as rows of `|`-separated cells: header row of subjects, then one row per attribute."""
+
+    grid = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 10, "cols": 100, "class": "vLargeTextField"}),
+        help_text="First row: an empty cell, then the subjects.  Each further row: the attribute, then one "
+        "cell per subject.  Separate cells with |; write \\| for a literal bar.",
+    )
+
+    class Meta:
+        model = Comparison
+        fields = ["slug", "caption", "grid", "footnotes"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.fields["grid"].initial = self.instance_grid(self.instance)
+
+    @staticmethod
+    def instance_grid(comparison: Comparison) -> str:
+        def row(cells):
+            return "| " + " | ".join(str(c).replace("|", "\\|") for c in cells) + " |"
+
+        lines = [row([""] + [s.label for s in comparison.subjects.all()])]
+        for attribute, cells in comparison.rows():
+            lines.append(row([attribute.label] + [cell.text if cell else "" for cell in cells]))
+        return "\n".join(lines)
+
+    @staticmethod
+    def parse_grid(text: str) -> tuple[list[str], list[tuple[str, list[str]]]]:
+        rows = []
+        for number, line in enumerate(text.splitlines(), start=1):
+            line = line.strip()
+            if not line or set(line) <= set("|-: "):
+                continue
+            cells = [c.strip().replace("\0", "|") for c in line.replace("\\|", "\0").strip("|").split("|")]
+            rows.append((number, cells))
+        if len(rows) < 2:
+            raise ValidationError("A table needs a header row of subjects and at least one attribute row.")
+        header = rows[0][1]
+        subjects = header[1:]
+        if not subjects or not all(subjects):
+            raise ValidationError("Every column after the first needs a subject in the header row.")
+        attributes = []
+        for number, cells in rows[1:]:
+            if len(cells) != len(header):
+                raise ValidationError(f"Line {number} has {len(cells)} cells; the header row has {len(header)}.")
+            if not cells[0]:
+                raise ValidationError(f"Line {number} needs an attribute name in its first cell.")
+            attributes.append((cells[0], cells[1:]))
+        return subjects, attributes
+
+    def clean_grid(self):
+        self.parsed = self.parse_grid(self.cleaned_data["grid"])
+        return self.cleaned_data["grid"]
+
+    def save(self, commit=True):
+        comparison = super().save(commit)
+        if commit:
+            self.save_grid(comparison)
+        return comparison
+
+    def save_grid(self, comparison):
+        from .importers.loader import find_class, find_drug
+
+        subjects, attributes = self.parsed
+        comparison.subjects.all().delete()
+        comparison.attributes.all().delete()
+        created = []
+        for position, label in enumerate(subjects, start=1):
+            name = label.rstrip("*†‡ ").strip()
+            drug = find_drug(name)
+            created.append(
+                ComparisonSubject.objects.create(
+                    comparison=comparison,
+                    position=position,
+                    label=label,
+                    drug=drug,
+                    drug_class=None if drug else find_class(name),
+                )
+            )
+        for position, (label, cells) in enumerate(attributes, start=1):
+            attribute = ComparisonAttribute.objects.create(comparison=comparison, position=position, label=label)
+            ComparisonCell.objects.bulk_create(
+                ComparisonCell(subject=s, attribute=attribute, text=t) for s, t in zip(created, cells, strict=True)
+            )
+
+
+class ComparisonInline(EditableWhileDraft, admin.StackedInline):
+    model = Comparison
+    form = ComparisonForm
+    extra = 0
+
+    def get_formset(self, request, obj=None, **kwargs):
+        formset = super().get_formset(request, obj, **kwargs)
+        save_new = formset.save_new
+
+        def save_new_with_grid(form, commit=True):
+            comparison = save_new(form, commit)
+            if commit:
+                form.save_grid(comparison)
+            return comparison
+
+        formset.save_new = save_new_with_grid
+        return formset
 
 
 class EventInline(admin.TabularInline):
     model = WorkflowEvent
-    fields = ["sequence", "from_status", "to_status", "actor", "comment", "at"]
+    fields = ["sequence", "at", "actor", "from_status", "to_status", "comment"]
     readonly_fields = fields
     extra = 0
     can_delete = False
+    verbose_name_plural = "workflow history"
 
     def has_add_permission(self, request, obj=None):
         return False
 
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class RevisionForm(forms.ModelForm):
+    expected_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    class Meta:
+        model = Revision
+        fields = ["title", "summary", "body", "change_note"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.fields["expected_version"].initial = self.instance.version
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.instance.pk and self.instance.is_editable:
+            expected = cleaned.get("expected_version")
+            current = Revision.objects.filter(pk=self.instance.pk).values_list("version", flat=True).first()
+            if expected is None or expected != current:
+                raise ValidationError(
+                    "Someone else saved this draft after you opened it, so your changes were not saved. "
+                    "Your text is still in the form below: copy it, reload the page, and merge your changes."
+                )
+        return cleaned
+
+
+def _run(modeladmin, request, revision: Revision, action: str, *args, **kwargs) -> bool:
+    """Call a workflow method; report success or the refusal as a message."""
+    try:
+        getattr(revision, action)(request.user, *args, **kwargs)
+    except workflow.WorkflowError as exc:
+        modeladmin.message_user(request, f"r{revision.number} of {revision.monograph.slug}: {exc}", messages.ERROR)
+        return False
+    return True
+
 
 @admin.register(Revision)
 class RevisionAdmin(admin.ModelAdmin):
-    list_display = ["__str__", "title", "status", "updated_at", "published_at"]
+    form = RevisionForm
+    list_display = ["monograph", "number", "title", "status", "updated_at", "published_at", "publish_at"]
     list_filter = ["status", "monograph__kind"]
+    list_select_related = ["monograph"]
     search_fields = ["title", "monograph__slug", "body"]
-    readonly_fields = ["status", "version", "source_file", "source_id", "source_format", "source_sha256", "source_meta"]
-    inlines = [CreditInline, FAQInline, EventInline]
+    inlines = [AuthorCreditInline, FAQInline, ComparisonInline, EventInline]
+    change_form_template = "admin/monographs/revision/change_form.html"
+    actions = ["submit_selected", "approve_selected", "publish_selected"]
+    provenance = ["source_file", "source_id", "source_format", "source_sha256", "source_meta"]
+
+    def has_add_permission(self, request):
+        return False  # drafts start from a monograph ("Edit") or with a new monograph
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # every version is kept
+
+    def get_fields(self, request, obj=None):
+        fields = ["status_display", "proof_read_by", "title", "summary", "body", "change_note", "expected_version"]
+        if obj is not None and obj.source_file:
+            fields += self.provenance
+        return fields
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = ["status_display", "proof_read_by", *self.provenance]
+        if obj is None or not obj.is_editable or not request.user.has_perm("monographs.change_revision"):
+            readonly += ["title", "summary", "body", "change_note"]
+        return readonly
+
+    @admin.display(description="status")
+    def status_display(self, obj):
+        text = obj.get_status_display()
+        if obj.publish_at:
+            text += f" — scheduled for {timezone.localtime(obj.publish_at):%d %b %Y %H:%M}"
+        return text
+
+    @admin.display(description="proof-read by")
+    def proof_read_by(self, obj):
+        return ", ".join(a.name for a in obj.proof_readers) or "—"
+
+    def save_model(self, request, obj, form, change):
+        obj.save_draft(request.user, form.cleaned_data.get("expected_version") or 0)
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except workflow.EditConflict:
+            # Another save won the race between validation and UPDATE; showing the form again makes its
+            # validation report the conflict, with this editor's text still in it.
+            return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        revision = self.get_object(request, object_id)
+        context = dict(extra_context or {})
+        if revision is not None:
+            live = revision.monograph.revisions.live().first()
+            context.update(
+                {
+                    "revision": revision,
+                    "live": live,
+                    "actions_available": self.available_moves(request, revision),
+                    "broken_links": broken_links(revision) if revision.status in (S.IN_REVIEW, S.APPROVED) else [],
+                    "own_work": workflow.is_own_work(revision, request.user),
+                }
+            )
+        return super().change_view(request, object_id, form_url, context)
+
+    def available_moves(self, request, revision) -> list[str]:
+        user = request.user
+        moves = [
+            name
+            for name, move in workflow.MOVES.items()
+            if move.permission and move.source == revision.status and user.has_perm(move.permission)
+        ]
+        if revision.status in (S.SUPERSEDED, S.UNPUBLISHED, S.PUBLISHED) and user.has_perm(
+            "monographs.publish_revision"
+        ):
+            moves.append("revert")
+        return moves
+
+    def get_urls(self):
+        view = self.admin_site.admin_view
+        return [
+            path("<int:pk>/workflow/<str:action>/", view(self.workflow_view), name="monographs_revision_workflow"),
+            path("<int:pk>/diff/", view(self.diff_view), name="monographs_revision_diff"),
+            path("<int:pk>/preview/", view(self.preview_view), name="monographs_revision_preview"),
+        ] + super().get_urls()
+
+    def _revision(self, request, pk) -> Revision:
+        revision = get_object_or_404(Revision.objects.select_related("monograph__drug"), pk=pk)
+        if not self.has_view_permission(request, revision):
+            raise PermissionDenied
+        return revision
+
+    def workflow_view(self, request, pk, action):
+        """One POST endpoint for every transition; the model method decides, this view only reports."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        revision = self._revision(request, pk)
+        back = HttpResponseRedirect(reverse("admin:monographs_revision_change", args=[revision.pk]))
+        comment = request.POST.get("comment", "")
+        confirm = request.POST.get("confirm_broken_links") == "on"
+        if action == "submit":
+            done = _run(self, request, revision, "submit", request.POST.get("change_note", ""))
+        elif action in ("approve", "request_changes", "unpublish"):
+            done = _run(self, request, revision, action, comment)
+        elif action == "publish":
+            done = _run(self, request, revision, "publish", confirm_broken_links=confirm, comment=comment)
+        elif action == "schedule":
+            at = forms.DateTimeField().clean(request.POST.get("publish_at")) if request.POST.get("publish_at") else None
+            if at is None or at <= timezone.now():
+                self.message_user(request, "Give a go-live time in the future.", messages.ERROR)
+                return back
+            done = _run(self, request, revision, "schedule", at, confirm_broken_links=confirm)
+        elif action == "revert":
+            try:
+                draft = revision.revert(request.user)
+            except workflow.WorkflowError as exc:
+                self.message_user(request, str(exc), messages.ERROR)
+                return back
+            self.message_user(request, f"r{draft.number} is a new draft with the content of r{revision.number}.")
+            return HttpResponseRedirect(reverse("admin:monographs_revision_change", args=[draft.pk]))
+        else:
+            self.message_user(request, f"Unknown action “{action}”.", messages.ERROR)
+            return back
+        if done:
+            self.message_user(
+                request, f"r{revision.number}: {action.replace('_', ' ')} — done ({revision.get_status_display()})."
+            )
+        return back
+
+    def diff_view(self, request, pk):
+        new = self._revision(request, pk)
+        against = request.GET.get("against")
+        if against:
+            old = self._revision(request, against)
+        else:
+            old = new.monograph.revisions.live().exclude(pk=new.pk).first() or new.based_on
+        if old is None:
+            self.message_user(request, "There is no live or earlier revision to compare with.", messages.WARNING)
+            return HttpResponseRedirect(reverse("admin:monographs_revision_change", args=[new.pk]))
+        blocks = diff.compare(old, new)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Changes in r{new.number} against r{old.number} — {new.monograph.slug}",
+            "opts": self.model._meta,
+            "old": old,
+            "new": new,
+            "blocks": blocks,
+            "changed": [b for b in blocks if b.changed],
+            "numbers": [(b.label, n) for b in blocks for n in b.numbers_changed],
+            "revisions": new.monograph.revisions.order_by("-number"),
+        }
+        return TemplateResponse(request, "admin/monographs/revision/diff.html", context)
+
+    def preview_view(self, request, pk):
+        revision = self._revision(request, pk)
+        revision = Revision.objects.with_content().get(pk=revision.pk)
+        return monograph_page(request, revision.monograph, revision, preview=True)
+
+    # List actions call the same model methods and report each refusal.
+    def _bulk(self, request, queryset, action, **kwargs):
+        done = sum(_run(self, request, revision, action, **kwargs) for revision in queryset)
+        if done:
+            self.message_user(request, f"{action.replace('_', ' ').capitalize()}: {done} revision(s).")
+
+    @admin.action(description="Submit selected drafts for review (uses their change notes)")
+    def submit_selected(self, request, queryset):
+        self._bulk(request, queryset, "submit", change_note="")
+
+    @admin.action(description="Approve selected revisions")
+    def approve_selected(self, request, queryset):
+        self._bulk(request, queryset, "approve")
+
+    @admin.action(description="Publish selected approved revisions")
+    def publish_selected(self, request, queryset):
+        self._bulk(request, queryset, "publish")
 
 
-class SubjectInline(admin.TabularInline):
-    model = ComparisonSubject
-    extra = 0
+@admin.register(WorkflowEvent)
+class WorkflowEventAdmin(admin.ModelAdmin):
+    list_display = ["at", "revision", "actor", "from_status", "to_status", "comment"]
+    list_filter = ["to_status"]
+    search_fields = ["revision__monograph__slug", "comment"]
+    list_select_related = ["revision__monograph", "actor"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
-class AttributeInline(admin.TabularInline):
-    model = ComparisonAttribute
-    extra = 0
-
-
-@admin.register(Comparison)
-class ComparisonAdmin(admin.ModelAdmin):
-    list_display = ["caption", "slug", "revision"]
-    search_fields = ["caption", "slug"]
-    inlines = [SubjectInline, AttributeInline]
+def dashboard(request) -> dict:
+    """What an editor needs on the admin index: work waiting for them, their drafts, what is due."""
+    user = request.user
+    today = timezone.localdate()
+    in_review = Revision.objects.filter(status=S.IN_REVIEW).select_related("monograph")
+    mine = Revision.objects.filter(status=S.DRAFT).filter(editors=user).select_related("monograph").distinct()
+    return {
+        "awaiting_review": [r for r in in_review if not workflow.is_own_work(r, user)]
+        if user.has_perm("monographs.review_revision")
+        else [],
+        "my_drafts": [(r, r.events.order_by("-sequence").first()) for r in mine],
+        "scheduled": Revision.objects.filter(status=S.APPROVED, publish_at__isnull=False).select_related("monograph"),
+        "approved": Revision.objects.filter(status=S.APPROVED, publish_at__isnull=True).select_related("monograph")
+        if user.has_perm("monographs.publish_revision")
+        else [],
+        "overdue": Monograph.objects.filter(next_review__lt=today).select_related("drug"),
+        "due_soon": Monograph.objects.filter(
+            next_review__gte=today, next_review__lte=today + dt.timedelta(days=30)
+        ).select_related("drug"),
+    }

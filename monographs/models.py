@@ -6,6 +6,9 @@ and fixtures never depend on primary keys.
 
 from __future__ import annotations
 
+import calendar
+import datetime as dt
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -210,6 +213,12 @@ class Monograph(models.Model):
     def live_revision(self) -> Revision | None:
         return self.revisions.filter(status=Revision.Status.PUBLISHED).first()
 
+    def start_draft(self, user) -> Revision:
+        """Open (or create, from the live revision) this monograph's one draft."""
+        from . import workflow
+
+        return workflow.start_draft(self, user)
+
 
 class LegacyPath(models.Model):
     """A path on a source site (its `uri`) that now answers with a 301 to the monograph."""
@@ -245,6 +254,19 @@ class RevisionQuerySet(models.QuerySet):
     def live(self):
         return self.filter(status=Revision.Status.PUBLISHED)
 
+    def open(self):
+        return self.filter(status__in=[Revision.Status.DRAFT, Revision.Status.IN_REVIEW, Revision.Status.APPROVED])
+
+    def with_content(self):
+        """Everything a page shows, in a fixed number of queries whatever the revision holds."""
+        return self.select_related("monograph__drug").prefetch_related(
+            "credits__author",
+            "faqs",
+            "comparisons__attributes",
+            "comparisons__subjects__cells",
+            "comparisons__subjects__drug",
+        )
+
 
 class RevisionManager(models.Manager.from_queryset(RevisionQuerySet)):
     def get_by_natural_key(self, monograph_slug, number):
@@ -277,6 +299,19 @@ class Revision(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     version = models.PositiveIntegerField(default=1, editable=False, help_text="Optimistic-concurrency counter")
+    editors = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="edited_revisions")
+    based_on = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="The revision this one was started from",
+    )
+    publish_at = models.DateTimeField(null=True, blank=True, help_text="Scheduled go-live time")
+    scheduled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     # Provenance of imported content.
     source_file = models.CharField(max_length=300, blank=True)
     source_id = models.CharField(max_length=300, blank=True)
@@ -290,10 +325,22 @@ class Revision(models.Model):
 
     class Meta:
         ordering = ["monograph", "-number"]
+        permissions = [
+            ("review_revision", "Can approve a revision or request changes"),
+            ("publish_revision", "Can publish, schedule, unpublish and revert revisions"),
+        ]
         constraints = [
             models.UniqueConstraint(fields=["monograph", "number"], name="revision_number_unique"),
             models.UniqueConstraint(
                 fields=["monograph"], condition=Q(status="published"), name="one_live_revision_per_monograph"
+            ),
+            models.UniqueConstraint(
+                fields=["monograph"],
+                condition=Q(status__in=["draft", "in_review", "approved"]),
+                name="one_open_revision_per_monograph",
+            ),
+            models.CheckConstraint(
+                condition=Q(publish_at__isnull=True) | Q(status="approved"), name="only_approved_is_scheduled"
             ),
             models.CheckConstraint(
                 condition=Q(status__in=["draft", "in_review", "approved", "published", "superseded", "unpublished"]),
@@ -314,6 +361,52 @@ class Revision(models.Model):
 
     def get_absolute_url(self):
         return self.monograph.get_absolute_url()
+
+    # Workflow transitions: each is atomic, locks its rows, checks one table of allowed moves and
+    # writes a WorkflowEvent (the bodies live in monographs/workflow.py).
+    def submit(self, user, change_note: str = "") -> None:
+        from . import workflow
+
+        workflow.submit(self, user, change_note)
+
+    def request_changes(self, user, comment: str) -> None:
+        from . import workflow
+
+        workflow.request_changes(self, user, comment)
+
+    def approve(self, user, comment: str = "") -> None:
+        from . import workflow
+
+        workflow.approve(self, user, comment)
+
+    def publish(self, user, confirm_broken_links: bool = False, comment: str = "") -> None:
+        from . import workflow
+
+        workflow.publish(self, user, confirm_broken_links=confirm_broken_links, comment=comment)
+
+    def schedule(self, user, at, confirm_broken_links: bool = False) -> None:
+        from . import workflow
+
+        workflow.schedule(self, user, at, confirm_broken_links=confirm_broken_links)
+
+    def unpublish(self, user, comment: str) -> None:
+        from . import workflow
+
+        workflow.unpublish(self, user, comment)
+
+    def revert(self, user) -> Revision:
+        from . import workflow
+
+        return workflow.revert(self, user)
+
+    def save_draft(self, user, expected_version: int) -> None:
+        from . import workflow
+
+        workflow.save_draft(self, user, expected_version)
+
+    @property
+    def is_editable(self) -> bool:
+        return self.status == self.Status.DRAFT
 
     def credited(self, role: str) -> list[Author]:
         return [credit.author for credit in self.credits.all() if credit.role == role]
@@ -550,6 +643,7 @@ class WorkflowEvent(models.Model):
     from_status = models.CharField(max_length=20, blank=True)
     to_status = models.CharField(max_length=20)
     comment = models.TextField(blank=True)
+    details = models.JSONField(default=dict, blank=True, help_text="e.g. broken links the publisher confirmed")
     at = models.DateTimeField(default=timezone.now)
 
     class Manager(RevisionPartManager):
@@ -568,6 +662,13 @@ class WorkflowEvent(models.Model):
         return self.revision.natural_key() + (self.sequence,)
 
     natural_key.dependencies = ["monographs.revision"]
+
+
+def add_months(day: dt.date, months: int) -> dt.date:
+    """The same day `months` later, clamped to the month's last day (31 Jan + 1 month → 28/29 Feb)."""
+    month = day.month - 1 + months
+    year, month = day.year + month // 12, month % 12 + 1
+    return dt.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
 def unique_slug(model, text: str, field: str = "slug", exclude_pk=None, **scope) -> str:

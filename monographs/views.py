@@ -13,25 +13,15 @@ from .rendering import render_comparison, render_inline, render_revision
 
 
 def _live_revision(monograph: Monograph) -> Revision:
-    revision = (
-        Revision.objects.live()
-        .filter(monograph=monograph)
-        .prefetch_related(
-            "credits__author",
-            "faqs",
-            "comparisons__attributes",
-            "comparisons__subjects__cells",
-            "comparisons__subjects__drug",
-        )
-        .first()
-    )
+    revision = Revision.objects.live().filter(monograph=monograph).with_content().first()
     if revision is None:
         raise Http404("No published revision")
     return revision
 
 
-def _monograph_page(request, monograph: Monograph):
-    revision = _live_revision(monograph)
+def monograph_page(request, monograph: Monograph, revision: Revision | None = None, preview: bool = False):
+    """The public layout of a monograph: its live revision, or (staff preview) the revision given."""
+    revision = revision or _live_revision(monograph)
     drug = monograph.drug
     rendered = render_revision(revision)
     others = (
@@ -50,6 +40,7 @@ def _monograph_page(request, monograph: Monograph):
         "classes": drug.classes.all(),
         "aliases": drug.aliases.all(),
         "other_monographs": [(other, other.live[0]) for other in others],
+        "preview": preview,
     }
     return render(request, "monographs/monograph.html", context)
 
@@ -97,14 +88,14 @@ def drug_detail(request, slug):
     monograph = drug.monographs.filter(is_primary=True).first()
     if monograph is None:
         raise Http404("No primary monograph")
-    return _monograph_page(request, monograph)
+    return monograph_page(request, monograph)
 
 
 def monograph_detail(request, slug):
     monograph = get_object_or_404(Monograph.objects.select_related("drug"), slug=slug)
     if monograph.is_primary:
         return HttpResponsePermanentRedirect(monograph.get_absolute_url())
-    return _monograph_page(request, monograph)
+    return monograph_page(request, monograph)
 
 
 def class_detail(request, slug):

@@ -56,6 +56,51 @@ def seeded(db):
     call_command("loaddata", "seed", verbosity=0)
 
 
+def make_user(username: str, *groups: str, **extra):
+    from django.contrib.auth.models import Group, User
+
+    first, last = username.capitalize(), "Tester"
+    user = User.objects.create_user(username, password="pw", is_staff=True, first_name=first, last_name=last, **extra)
+    user.groups.set(Group.objects.filter(name__in=groups))
+    return user
+
+
+@pytest.fixture
+def alice(db):
+    """An author."""
+    return make_user("alice", "Authors")
+
+
+@pytest.fixture
+def bob(db):
+    """A proof-reader."""
+    return make_user("bob", "Proof-readers")
+
+
+@pytest.fixture
+def carol(db):
+    """A publisher."""
+    return make_user("carol", "Publishers")
+
+
+@pytest.fixture
+def oscar(db):
+    """An outsider: staff login, no editorial group."""
+    return make_user("oscar")
+
+
+@pytest.fixture
+def root(db):
+    """A superuser who also writes."""
+    return make_user("root", is_superuser=True)
+
+
+@pytest.fixture
+def draft(seeded, alice):
+    """Alice's draft of the denosumab reference monograph, started from the live revision."""
+    return Monograph.objects.get(slug="denosumab").start_draft(alice)
+
+
 @pytest.fixture
 def sources_dir(tmp_path):
     """A scratch copy of the seed sources that a test may add files to."""

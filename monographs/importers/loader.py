@@ -30,6 +30,7 @@ from ..models import (
     Monograph,
     Revision,
     WorkflowEvent,
+    add_months,
     unique_slug,
 )
 from .cleaning import is_misspelling
@@ -149,14 +150,6 @@ def _monograph(doc: ParsedDocument, drug: Drug) -> Monograph:
     return monograph
 
 
-def _add_months(day: dt.date, months: int) -> dt.date:
-    month = day.month - 1 + months
-    year, month = day.year + month // 12, month % 12 + 1
-    leap = year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
-    last_day = [31, 29 if leap else 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1]
-    return dt.date(year, month, min(day.day, last_day))
-
-
 def _comparison(revision: Revision, parsed) -> None:
     comparison = Comparison.objects.create(
         revision=revision, slug=parsed.slug, caption=parsed.caption[:500], footnotes=parsed.footnotes
@@ -265,7 +258,7 @@ def _write(doc: ParsedDocument, report: ImportReport) -> None:
         at=changed_at,
     )
     if monograph.next_review is None or live is not None:
-        monograph.next_review = _add_months(changed_at.date(), monograph.review_interval_months)
+        monograph.next_review = add_months(changed_at.date(), monograph.review_interval_months)
         monograph.save(update_fields=["next_review"])
     (report.updated if live is not None else report.created).append(doc.filename)
 
