@@ -56,9 +56,25 @@ def seeded(db):
     call_command("loaddata", "seed", verbosity=0)
 
 
+def ensure_groups():
+    """The editorial groups, as the data migration makes them (a transactional test's flush drops them)."""
+    from importlib import import_module
+
+    from django.contrib.auth.models import Group, Permission
+
+    groups = import_module("monographs.migrations.0003_editorial_groups").GROUPS
+    for name, codenames in groups.items():
+        group, created = Group.objects.get_or_create(name=name)
+        if created:
+            group.permissions.set(
+                Permission.objects.filter(content_type__app_label="monographs", codename__in=codenames)
+            )
+
+
 def make_user(username: str, *groups: str, **extra):
     from django.contrib.auth.models import Group, User
 
+    ensure_groups()
     first, last = username.capitalize(), "Tester"
     user = User.objects.create_user(username, password="pw", is_staff=True, first_name=first, last_name=last, **extra)
     user.groups.set(Group.objects.filter(name__in=groups))
