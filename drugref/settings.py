@@ -140,6 +140,8 @@ FIXTURE_DIRS = [BASE_DIR / "fixtures"]
 # One renderer for pages, the admin's live preview, feeds and exports.
 MARKDOWNX_MARKDOWNIFY_FUNCTION = "monographs.rendering.render_markdown"
 MARKDOWNX_MEDIA_PATH = "markdownx/"
+MARKDOWNX_UPLOAD_MAX_SIZE = 2 * 1024 * 1024
+MARKDOWNX_UPLOAD_CONTENT_TYPES = ["image/jpeg", "image/png", "image/gif", "image/webp"]
 
 # Production hardening; `manage.py check --deploy` passes with DEBUG off and HTTPS on.
 SECURE_CONTENT_TYPE_NOSNIFF = True
