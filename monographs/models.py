@@ -18,6 +18,11 @@ from django.utils.text import slugify
 from markdownx.models import MarkdownxField
 
 
+def now() -> dt.datetime:
+    """The current time to the second: JSON backups keep only milliseconds, so a restore stays exact."""
+    return timezone.now().replace(microsecond=0)
+
+
 class SlugManager(models.Manager):
     def get_by_natural_key(self, slug):
         return self.get(slug=slug)
@@ -291,8 +296,8 @@ class Revision(models.Model):
     summary = models.TextField(blank=True)
     body = MarkdownxField(blank=True)
     change_note = models.TextField(blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
-    updated_at = models.DateTimeField(default=timezone.now, help_text="When the content last changed")
+    created_at = models.DateTimeField(default=now)
+    updated_at = models.DateTimeField(default=now, help_text="When the content last changed")
     reviewed_at = models.DateTimeField(null=True, blank=True, help_text="When the content was last proof-read")
     published_at = models.DateTimeField(null=True, blank=True)
     created_by = models.ForeignKey(
@@ -644,7 +649,7 @@ class WorkflowEvent(models.Model):
     to_status = models.CharField(max_length=20)
     comment = models.TextField(blank=True)
     details = models.JSONField(default=dict, blank=True, help_text="e.g. broken links the publisher confirmed")
-    at = models.DateTimeField(default=timezone.now)
+    at = models.DateTimeField(default=now)
 
     class Manager(RevisionPartManager):
         key_field = "sequence"

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 
 from django.db import transaction
 from django.db.models import Max
-from django.utils import timezone
 from django.utils.text import slugify
 
 from .models import (
@@ -28,6 +27,7 @@ from .models import (
     Revision,
     WorkflowEvent,
     add_months,
+    now,
 )
 
 S = Revision.Status
@@ -83,7 +83,7 @@ def _record(revision: Revision, user, source: str, target: str, comment: str = "
         to_status=target,
         comment=comment,
         details=details or {},
-        at=at or timezone.now(),
+        at=at or now(),
     )
 
 
@@ -151,18 +151,18 @@ def approve(revision: Revision, user, comment: str = "") -> None:
             raise WorkflowError(
                 "You wrote or edited this revision, so you cannot approve it: someone else must proof-read it."
             )
-        now = timezone.now()
+        moment = now()
         position = (locked.credits.filter(role=Credit.Role.PROOF_READER).aggregate(n=Max("position"))["n"] or 0) + 1
         Credit.objects.get_or_create(
             revision=locked,
             role=Credit.Role.PROOF_READER,
             author=author_for(user),
-            defaults={"position": position, "at": now},
+            defaults={"position": position, "at": moment},
         )
         locked.status = move.target
-        locked.reviewed_at = now
+        locked.reviewed_at = moment
         locked.save(update_fields=["status", "reviewed_at"])
-        _record(locked, user, move.source, move.target, comment.strip(), at=now)
+        _record(locked, user, move.source, move.target, comment.strip(), at=moment)
     _refresh(revision, locked)
 
 
@@ -195,17 +195,17 @@ def publish(revision: Revision, user, confirm_broken_links: bool = False, commen
         locked = _locked(revision)
         move = _check(locked, "publish", user, comment)
         details = _confirm_links(locked, confirm_broken_links)
-        now = timezone.now()
+        moment = now()
         for live in Revision.objects.select_for_update().filter(monograph=monograph, status=S.PUBLISHED):
             live.status = S.SUPERSEDED
             live.save(update_fields=["status"])
-            _record(live, user, S.PUBLISHED, S.SUPERSEDED, f"Superseded by r{locked.number}", at=now)
+            _record(live, user, S.PUBLISHED, S.SUPERSEDED, f"Superseded by r{locked.number}", at=moment)
         locked.status = move.target
-        locked.published_at = now
+        locked.published_at = moment
         locked.publish_at = None
         locked.save(update_fields=["status", "published_at", "publish_at"])
-        _record(locked, user, move.source, move.target, comment.strip(), details, at=now)
-        monograph.next_review = add_months(now.date(), monograph.review_interval_months)
+        _record(locked, user, move.source, move.target, comment.strip(), details, at=moment)
+        monograph.next_review = add_months(moment.date(), monograph.review_interval_months)
         monograph.save(update_fields=["next_review"])
         transaction.on_commit(lambda: _live_changed(monograph))
     _refresh(revision, locked)
@@ -231,7 +231,7 @@ def copy_revision(source: Revision, user, change_note: str = "") -> Revision:
     """A new draft of the same monograph with the content of `source` (FAQs, comparisons, authors)."""
     monograph = source.monograph
     number = (monograph.revisions.aggregate(n=Max("number"))["n"] or 0) + 1
-    now = timezone.now()
+    moment = now()
     draft = Revision.objects.create(
         monograph=monograph,
         number=number,
@@ -240,8 +240,8 @@ def copy_revision(source: Revision, user, change_note: str = "") -> Revision:
         summary=source.summary,
         body=source.body,
         change_note=change_note,
-        created_at=now,
-        updated_at=now,
+        created_at=moment,
+        updated_at=moment,
         created_by=user,
         based_on=source,
     )
@@ -328,9 +328,9 @@ def save_draft(revision: Revision, user, expected_version: int) -> None:
     overwrite each other: exactly one UPDATE matches.
     """
     values = {field: getattr(revision, field) for field in EDITABLE_FIELDS}
-    now = timezone.now()
+    moment = now()
     updated = Revision.objects.filter(pk=revision.pk, version=expected_version, status=S.DRAFT).update(
-        **values, updated_at=now, version=expected_version + 1
+        **values, updated_at=moment, version=expected_version + 1
     )
     if not updated:
         current = Revision.objects.filter(pk=revision.pk).values_list("status", "version").first()
@@ -342,5 +342,5 @@ def save_draft(revision: Revision, user, expected_version: int) -> None:
             "Someone else saved this draft after you opened it, so your changes were not saved. "
             "Your text is still in the form: copy it, reload the page, and merge your changes."
         )
-    revision.version, revision.updated_at = expected_version + 1, now
+    revision.version, revision.updated_at = expected_version + 1, moment
     revision.editors.add(user)

@@ -156,6 +156,17 @@ BAD_DOCUMENTS = {
         "row 2 has 1 cells",
     ),
     "binary junk": (b"---\ntitle: X\n---\n\x00\x01\x02", "binary data"),
+    "truncated YAML": ('---\ntitle: "Denosu', "front matter is not closed"),
+    "truncated YAML value": ('---\ntitle: "Denosu\n---\n<p>x</p>\n', "invalid YAML front matter"),
+    "uri of the wrong type": ("---\ntitle: X\nuri: [a, b]\n---\n<p>x</p>\n", "`uri` must be text"),
+    "authorship of the wrong type": ("---\ntitle: X\nauthorship: 5\n---\n<p>x</p>\n", "`authorship` must be text"),
+    "faq without an answer": ("---\ntitle: X\nfaqs:\n  - q: Why?\n---\n## A\n\ntext\n", "FAQ 1 in front matter needs"),
+    "title too long": ("---\ntitle: " + "x" * 400 + "\n---\n<p>x</p>\n", "`title` is 400 characters long"),
+    "nested table": (
+        "---\ntitle: X\n---\n<table><tr><th></th><th>A</th></tr><tr><td>r</td><td><table><tr><th>x</th></tr>"
+        "</table></td></tr></table>\n",
+        "table 2 is nested inside another table",
+    ),
 }
 
 

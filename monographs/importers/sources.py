@@ -334,12 +334,12 @@ def _parse_format_a(path, front, body, title, sha, meta) -> ParsedDocument:
     if not markdown.strip():
         raise SourceError(path, "the HTML body has no text")
 
-    source_id = front.get("id") or front.get("uri") or path.stem
-    if not isinstance(source_id, (str, int)):
-        raise SourceError(path, "front matter `id` must be text")
     uri = front.get("uri")
     if uri is not None and not isinstance(uri, str):
         raise SourceError(path, "front matter `uri` must be text")
+    source_id = front.get("id") or uri or path.stem
+    if not isinstance(source_id, (str, int)):
+        raise SourceError(path, "front matter `id` must be text")
     authorship = front.get("authorship") or ""
     if not isinstance(authorship, str):
         raise SourceError(path, "front matter `authorship` must be text")
