@@ -4,8 +4,13 @@ import pytest
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.utils.module_loading import import_string
+from hypothesis import given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from monographs.rendering import render_document, render_inline, render_markdown
+
+from .xss import corpus, problems
 
 
 def test_it_is_the_markdownx_preview_function():
@@ -69,3 +74,66 @@ def test_a_marker_without_its_table_says_where_the_table_goes():
 def test_it_lists_headings_for_a_table_of_contents():
     toc = render_document("## Usage\n\ntext\n\n### Adults\n\nmore").toc
     assert toc[0]["name"] == "Usage" and toc[0]["children"][0]["name"] == "Adults"
+
+
+# Property: whatever an editor types, the renderer's output can run no script.
+FRAGMENTS = st.sampled_from(
+    corpus()
+    + [
+        "<",
+        ">",
+        '"',
+        "'",
+        "`",
+        "(",
+        ")",
+        "[",
+        "]",
+        "!",
+        "*",
+        "**",
+        "\n",
+        "\n\n",
+        "    ",
+        "# ",
+        "> ",
+        "* ",
+        "1. ",
+        "|",
+        "&",
+        "&#",
+        ";",
+        ":",
+        "=",
+        "/",
+        "javascript",
+        "script",
+        "on",
+        "error",
+        "href",
+        "src",
+        "{:",
+        "}",
+        "!!! note",
+        "[[comparison:x]]",
+        "<svg",
+        "<img",
+        "<a ",
+        "<p>",
+        "</p>",
+        "<table>",
+        "<td>",
+    ]
+)
+
+
+@hypothesis_settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(FRAGMENTS, st.text(max_size=8)), max_size=12).map("".join))
+def test_no_input_renders_to_executable_html(text):
+    assert problems(render_markdown(text)) == []
+
+
+@pytest.mark.parametrize("attack", corpus())
+def test_no_attack_in_the_corpus_survives_rendering(attack):
+    assert problems(render_markdown(attack)) == []
+    assert problems(render_inline(attack)) == []
