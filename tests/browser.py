@@ -44,7 +44,8 @@ def page_at(browser):
     pages = []
 
     def open_page(width: int = 1280, height: int = 900):
-        context = browser.new_context(viewport={"width": width, "height": height})
+        # bypass_csp lets a test inject its checkers (axe-core); the pages themselves run under the CSP.
+        context = browser.new_context(viewport={"width": width, "height": height}, bypass_csp=True)
         page = context.new_page()
         pages.append(context)
         return page
