@@ -59,6 +59,10 @@ class DrugQuerySet(models.QuerySet):
     def with_live_content(self):
         return self.filter(monographs__revisions__status=Revision.Status.PUBLISHED).distinct()
 
+    def related_to(self, drug: Drug):
+        """Other drugs with live content that share a class with `drug`."""
+        return self.with_live_content().filter(classes__drugs=drug).exclude(pk=drug.pk).order_by("name")
+
 
 class DrugManager(SlugManager.from_queryset(DrugQuerySet)):
     pass
@@ -159,6 +163,20 @@ class Author(models.Model):
         return (self.slug,)
 
 
+class MonographQuerySet(models.QuerySet):
+    def live_about(self, drug: Drug):
+        """The drug's monographs that have a live revision, each with it as `live` (a one-item list)."""
+        return (
+            self.filter(drug=drug, revisions__status=Revision.Status.PUBLISHED)
+            .select_related("drug")
+            .prefetch_related(models.Prefetch("revisions", queryset=Revision.objects.live(), to_attr="live"))
+        )
+
+
+class MonographManager(SlugManager.from_queryset(MonographQuerySet)):
+    pass
+
+
 class Monograph(models.Model):
     """One editorial document about a drug.  Identity only: the content lives in its revisions.
 
@@ -184,7 +202,7 @@ class Monograph(models.Model):
     review_interval_months = models.PositiveSmallIntegerField(default=24)
     next_review = models.DateField(null=True, blank=True)
 
-    objects = SlugManager()
+    objects = MonographManager()
 
     class Meta:
         ordering = ["drug__name", "-is_primary", "slug"]
@@ -244,6 +262,10 @@ class LegacyPath(models.Model):
 class RevisionQuerySet(models.QuerySet):
     def live(self):
         return self.filter(status=Revision.Status.PUBLISHED)
+
+    def for_page(self):
+        """What a public page shows beside the rendered body: the monograph, its drug and the credits."""
+        return self.select_related("monograph__drug").prefetch_related("credits__author")
 
 
 class RevisionManager(models.Manager.from_queryset(RevisionQuerySet)):
@@ -395,11 +417,23 @@ class FAQ(models.Model):
     natural_key.dependencies = ["monographs.revision"]
 
 
-class ComparisonManager(RevisionPartManager):
-    key_field = "slug"
-
+class ComparisonQuerySet(models.QuerySet):
     def live(self):
         return self.filter(revision__status=Revision.Status.PUBLISHED)
+
+    def mentioning(self, drug: Drug):
+        """Live comparisons with `drug` as a column, or that belong to one of its monographs."""
+        return (
+            self.live()
+            .filter(Q(subjects__drug=drug) | Q(revision__monograph__drug=drug))
+            .select_related("revision__monograph__drug")
+            .distinct()
+            .order_by("caption")
+        )
+
+
+class ComparisonManager(RevisionPartManager.from_queryset(ComparisonQuerySet)):
+    key_field = "slug"
 
 
 class Comparison(models.Model):

@@ -7,6 +7,7 @@ sanitiser) has the last word, so stored content can never run script in anyone's
 
 from __future__ import annotations
 
+import html as html_lib
 import re
 import xml.etree.ElementTree as etree
 from dataclasses import dataclass, field
@@ -181,7 +182,20 @@ def render_document(text: str, tables: dict[str, str] | None = None) -> Rendered
         output_format="html",
     )
     html = md.convert(text or "")
-    return Rendered(html=sanitise(html), toc=getattr(md, "toc_tokens", []))
+    return Rendered(html=sanitise(html), toc=_plain_toc(getattr(md, "toc_tokens", [])))
+
+
+def _plain_toc(tokens: list[dict]) -> list[dict]:
+    """Contents entries with plain-text names (Python-Markdown escapes them; templates escape again)."""
+    return [
+        {
+            "level": t["level"],
+            "id": t["id"],
+            "name": html_lib.unescape(t["name"]),
+            "children": _plain_toc(t["children"]),
+        }
+        for t in tokens
+    ]
 
 
 def render_markdown(text: str) -> str:
@@ -220,3 +234,21 @@ def render_revision(revision) -> Rendered:
     """A revision's body with its comparison tables in place of their embed markers."""
     tables = {comparison.slug: render_comparison(comparison) for comparison in revision.comparisons.all()}
     return render_document(revision.body, tables)
+
+
+@dataclass
+class RenderedPage:
+    """Everything of a revision that goes through the renderer: body, contents and FAQ answers."""
+
+    html: str
+    toc: list[dict]
+    faqs: list[tuple[str, str]]  # (question as plain text, answer as safe HTML)
+
+
+def render_page(revision) -> RenderedPage:
+    """Render a revision for its public page with a fixed number of queries, however many tables and FAQs."""
+    comparisons = revision.comparisons.prefetch_related("attributes", "subjects__cells", "subjects__drug")
+    tables = {comparison.slug: render_comparison(comparison) for comparison in comparisons}
+    rendered = render_document(revision.body, tables)
+    faqs = [(faq.question, render_inline(faq.answer)) for faq in revision.faqs.all()]
+    return RenderedPage(html=rendered.html, toc=rendered.toc, faqs=faqs)

@@ -4,52 +4,32 @@ from __future__ import annotations
 
 from itertools import groupby
 
-from django.db.models import Prefetch
 from django.http import Http404, HttpResponsePermanentRedirect
 from django.shortcuts import get_object_or_404, render
 
 from .models import Alias, BrandName, Comparison, Drug, DrugClass, Monograph, Revision
-from .rendering import render_comparison, render_inline, render_revision
-
-
-def _live_revision(monograph: Monograph) -> Revision:
-    revision = (
-        Revision.objects.live()
-        .filter(monograph=monograph)
-        .prefetch_related(
-            "credits__author",
-            "faqs",
-            "comparisons__attributes",
-            "comparisons__subjects__cells",
-            "comparisons__subjects__drug",
-        )
-        .first()
-    )
-    if revision is None:
-        raise Http404("No published revision")
-    return revision
+from .rendering import render_comparison, render_page
 
 
 def _monograph_page(request, monograph: Monograph):
-    revision = _live_revision(monograph)
+    revision = Revision.objects.live().for_page().filter(monograph=monograph).first()
+    if revision is None:
+        raise Http404("No published revision")
     drug = monograph.drug
-    rendered = render_revision(revision)
-    others = (
-        Monograph.objects.filter(drug=drug, revisions__status=Revision.Status.PUBLISHED)
-        .exclude(pk=monograph.pk)
-        .prefetch_related(Prefetch("revisions", queryset=Revision.objects.live(), to_attr="live"))
-    )
+    page = render_page(revision)
     context = {
         "drug": drug,
         "monograph": monograph,
         "revision": revision,
-        "body": rendered.html,
-        "toc": rendered.toc,
-        "faqs": [(faq, render_inline(faq.answer)) for faq in revision.faqs.all()],
+        "body": page.html,
+        "toc": page.toc,
+        "faqs": page.faqs,
         "brands": drug.brands.all(),
         "classes": drug.classes.all(),
         "aliases": drug.aliases.all(),
-        "other_monographs": [(other, other.live[0]) for other in others],
+        "other_monographs": Monograph.objects.live_about(drug).exclude(pk=monograph.pk),
+        "related_drugs": Drug.objects.related_to(drug),
+        "comparisons": Comparison.objects.mentioning(drug),
     }
     return render(request, "monographs/monograph.html", context)
 
