@@ -7,6 +7,7 @@ and fixtures never depend on primary keys.
 from __future__ import annotations
 
 from django.conf import settings
+from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
@@ -602,6 +603,30 @@ class WorkflowEvent(models.Model):
         return self.revision.natural_key() + (self.sequence,)
 
     natural_key.dependencies = ["monographs.revision"]
+
+
+class SearchEntry(models.Model):
+    """The search index: one row per monograph that has a live revision (kept by monographs/search.py).
+
+    A separate table rather than fields on Revision: the index is derived data, rebuilt at will
+    (`manage.py reindex_search`), and never part of fixtures or of the editorial record.
+    """
+
+    monograph = models.OneToOneField(Monograph, on_delete=models.CASCADE, related_name="search_entry")
+    revision = models.ForeignKey(Revision, on_delete=models.CASCADE, related_name="+")
+    names = models.TextField(help_text="INN, title, aliases and brand names, one per line")
+    misspellings = models.TextField(blank=True, help_text="Aliases recorded as misspellings, one per line")
+    summary = models.TextField(blank=True)
+    body = models.TextField(blank=True, help_text="Plain text of the rendered body, tables and FAQs")
+    # PostgreSQL only (GIN-indexed, weighted: names A, summary B, body C); stays empty on SQLite.
+    vector = SearchVectorField(null=True, editable=False)
+    indexed_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "search entries"
+
+    def __str__(self):
+        return f"search entry for {self.monograph}"
 
 
 def unique_slug(model, text: str, field: str = "slug", exclude_pk=None, **scope) -> str:

@@ -11,4 +11,5 @@ urlpatterns = [
     path("monographs/<slug:slug>/", views.monograph_detail, name="monograph"),
     path("classes/<slug:slug>/", views.class_detail, name="class"),
     path("compare/<slug:slug>/", views.comparison_detail, name="comparison"),
+    path("search/", views.search_page, name="search"),
 ]

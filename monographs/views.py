@@ -9,6 +9,7 @@ from django.shortcuts import get_object_or_404, render
 
 from .models import Alias, BrandName, Comparison, Drug, DrugClass, Monograph, Revision
 from .rendering import render_comparison, render_page
+from .search import search
 
 
 def _monograph_page(request, monograph: Monograph):
@@ -112,3 +113,9 @@ def comparison_detail(request, slug):
         "monographs/comparison.html",
         {"comparison": comparison, "table": render_comparison(comparison), "monograph": comparison.revision.monograph},
     )
+
+
+def search_page(request):
+    query = request.GET.get("q", "")
+    results = search(query) if query.strip() else None
+    return render(request, "monographs/search.html", {"query": query, "results": results})

@@ -54,6 +54,7 @@ def row_counts() -> dict[str, int]:
 @pytest.fixture
 def seeded(db):
     call_command("loaddata", "seed", verbosity=0)
+    call_command("reindex_search", verbosity=0)
 
 
 @pytest.fixture
