@@ -8,3 +8,5 @@ urlpatterns = [
     path("markdownx/", include("markdownx.urls")),
     path("", include("monographs.urls")),
 ] + static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+
+handler404 = "monographs.views.page_not_found"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from itertools import groupby
 
 from django.http import Http404, HttpResponsePermanentRedirect
@@ -119,3 +120,11 @@ def search_page(request):
     query = request.GET.get("q", "")
     results = search(query) if query.strip() else None
     return render(request, "monographs/search.html", {"query": query, "results": results})
+
+
+def page_not_found(request, exception=None):
+    """A 404 that offers search, prefilled with the words of the missing address, and close matches."""
+    guess = " ".join(re.findall(r"[^\W\d_]{3,}", request.path.rstrip("/").rsplit("/", 1)[-1]))
+    results = search(guess) if guess else None
+    context = {"guess": guess, "results": results}
+    return render(request, "404.html", context, status=404)
