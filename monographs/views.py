@@ -5,35 +5,66 @@ from __future__ import annotations
 import re
 from itertools import groupby
 
-from django.http import Http404, HttpResponsePermanentRedirect
+from django.http import Http404, HttpResponse, HttpResponsePermanentRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
 
 from .models import Alias, BrandName, Comparison, Drug, DrugClass, Monograph, Revision
 from .rendering import render_comparison, render_page
 from .search import search
+from .structured import Page, fhir_medication_knowledge, json_ld, monograph_json, script_json
 
 
-def _monograph_page(request, monograph: Monograph):
+def _page(request, monograph: Monograph) -> Page:
+    """The live revision of `monograph`, rendered, with what the HTML and the structured views share."""
     revision = Revision.objects.live().for_page().filter(monograph=monograph).first()
     if revision is None:
         raise Http404("No published revision")
-    drug = monograph.drug
-    page = render_page(revision)
+    url = request.build_absolute_uri(monograph.get_absolute_url())
+    return Page(drug=monograph.drug, monograph=monograph, revision=revision, rendered=render_page(revision), url=url)
+
+
+def _monograph_page(request, monograph: Monograph):
+    page = _page(request, monograph)
+    drug = page.drug
     context = {
         "drug": drug,
         "monograph": monograph,
-        "revision": revision,
-        "body": page.html,
-        "toc": page.toc,
-        "faqs": page.faqs,
-        "brands": drug.brands.all(),
-        "classes": drug.classes.all(),
+        "revision": page.revision,
+        "canonical_url": page.url,
+        "body": page.rendered.html,
+        "toc": page.rendered.toc,
+        "faqs": page.rendered.faqs,
+        "json_ld": script_json(json_ld(page)),
+        "brands": page.brands,
+        "classes": page.classes,
         "aliases": drug.aliases.all(),
         "other_monographs": Monograph.objects.live_about(drug).exclude(pk=monograph.pk),
         "related_drugs": Drug.objects.related_to(drug),
         "comparisons": Comparison.objects.mentioning(drug),
     }
     return render(request, "monographs/monograph.html", context)
+
+
+def _primary_monograph(slug: str) -> Monograph:
+    monograph = Monograph.objects.select_related("drug").filter(drug__slug=slug, is_primary=True).first()
+    if monograph is None:
+        raise Http404("No such drug")
+    return monograph
+
+
+def drug_json(request, slug):
+    page = _page(request, _primary_monograph(slug))
+    return JsonResponse(monograph_json(page), json_dumps_params={"ensure_ascii": False, "indent": 2})
+
+
+def drug_fhir(request, slug):
+    page = _page(request, _primary_monograph(slug))
+    return JsonResponse(
+        fhir_medication_knowledge(page),
+        content_type="application/fhir+json",
+        json_dumps_params={"ensure_ascii": False, "indent": 2},
+    )
 
 
 def home(request):
@@ -128,3 +159,13 @@ def page_not_found(request, exception=None):
     results = search(guess) if guess else None
     context = {"guess": guess, "results": results}
     return render(request, "404.html", context, status=404)
+
+
+def robots_txt(request):
+    lines = [
+        "User-agent: *",
+        "Disallow: /admin/",
+        "Disallow: /search/",
+        f"Sitemap: {request.build_absolute_uri(reverse('sitemap'))}",
+    ]
+    return HttpResponse("\n".join(lines) + "\n", content_type="text/plain; charset=utf-8")
