@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 import markdown
 import nh3
+from django.core.cache import cache
 from django.template.loader import render_to_string
 from markdown.extensions import Extension
 from markdown.preprocessors import Preprocessor
@@ -243,6 +244,28 @@ class RenderedPage:
     html: str
     toc: list[dict]
     faqs: list[tuple[str, str]]  # (question as plain text, answer as safe HTML)
+
+
+# Bump when the renderer's output changes, so pages cached by an older renderer are not served.
+RENDERER_VERSION = 1
+PAGE_CACHE_SECONDS = 7 * 24 * 3600
+
+
+def page_cache_key(revision) -> str:
+    # A live revision's content does not change; its pk, edit counter and timestamp identify it, so
+    # publishing another revision (another pk) makes the page miss the cache without any invalidation.
+    stamp = int(revision.updated_at.timestamp()) if revision.updated_at else 0
+    return f"drugref:page:v{RENDERER_VERSION}:{revision.pk}:{revision.version}:{stamp}"
+
+
+def render_page_cached(revision) -> RenderedPage:
+    """`render_page` through the cache (Redis when REDIS_URL is set, else local memory)."""
+    key = page_cache_key(revision)
+    cached = cache.get(key)
+    if cached is None:
+        cached = render_page(revision)
+        cache.set(key, cached, PAGE_CACHE_SECONDS)
+    return cached
 
 
 def render_page(revision) -> RenderedPage:

@@ -10,6 +10,7 @@ import html as html_lib
 import json
 import re
 from dataclasses import dataclass
+from functools import cached_property
 
 from django.utils.html import strip_tags
 from django.utils.safestring import SafeString, mark_safe
@@ -56,13 +57,17 @@ class Page:
     rendered: RenderedPage
     url: str  # absolute
 
-    @property
+    @cached_property
     def brands(self):
         return list(self.drug.brands.all())
 
-    @property
+    @cached_property
     def classes(self):
         return list(self.drug.classes.all())
+
+    @cached_property
+    def aliases(self):
+        return list(self.drug.aliases.all())
 
     @property
     def last_reviewed(self):
@@ -114,7 +119,7 @@ def json_ld(page: Page) -> dict:
         "nonProprietaryName": drug.name,
         "proprietaryName": [brand.name for brand in page.brands],
         "drugClass": [{"@type": "DrugClass", "name": drug_class.name} for drug_class in page.classes],
-        "alternateName": [alias.name for alias in drug.aliases.all()],
+        "alternateName": [alias.name for alias in page.aliases],
     }
     web_page = {key: value for key, value in web_page.items() if value not in (None, "", [])}
     graph = [web_page, drug_node]
@@ -148,7 +153,7 @@ def monograph_json(page: Page) -> dict:
             "banned": drug.is_banned,
             "brands": [{"name": brand.name, "notes": brand.notes} for brand in page.brands],
             "classes": [drug_class.name for drug_class in page.classes],
-            "aliases": [{"name": alias.name, "kind": alias.kind} for alias in drug.aliases.all()],
+            "aliases": [{"name": alias.name, "kind": alias.kind} for alias in page.aliases],
         },
         "monograph": {"slug": page.monograph.slug, "kind": page.monograph.kind},
         "revision": {

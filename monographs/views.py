@@ -8,11 +8,33 @@ from itertools import groupby
 from django.http import Http404, HttpResponse, HttpResponsePermanentRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
+from django.views.decorators.cache import cache_control
+from django.views.decorators.http import condition
 
 from .models import Alias, BrandName, Comparison, Drug, DrugClass, Monograph, Revision
-from .rendering import render_comparison, render_page
+from .rendering import render_comparison, render_page_cached
 from .search import search
 from .structured import Page, fhir_medication_knowledge, json_ld, monograph_json, script_json
+
+
+def _published_at(**monograph):
+    return (
+        Revision.objects.live()
+        .filter(**{f"monograph__{key}": value for key, value in monograph.items()})
+        .values_list("published_at", flat=True)
+        .first()
+    )
+
+
+def revalidate(last_modified=None):
+    """Public pages: browsers revalidate every time (publishing must show at once), and a page whose
+    live revision is older than If-Modified-Since answers 304 before anything is rendered."""
+
+    def decorate(view):
+        view = cache_control(no_cache=True)(view)
+        return condition(last_modified_func=last_modified)(view) if last_modified else view
+
+    return decorate
 
 
 def _page(request, monograph: Monograph) -> Page:
@@ -21,7 +43,9 @@ def _page(request, monograph: Monograph) -> Page:
     if revision is None:
         raise Http404("No published revision")
     url = request.build_absolute_uri(monograph.get_absolute_url())
-    return Page(drug=monograph.drug, monograph=monograph, revision=revision, rendered=render_page(revision), url=url)
+    return Page(
+        drug=monograph.drug, monograph=monograph, revision=revision, rendered=render_page_cached(revision), url=url
+    )
 
 
 def _monograph_page(request, monograph: Monograph):
@@ -38,7 +62,7 @@ def _monograph_page(request, monograph: Monograph):
         "json_ld": script_json(json_ld(page)),
         "brands": page.brands,
         "classes": page.classes,
-        "aliases": drug.aliases.all(),
+        "aliases": page.aliases,
         "other_monographs": Monograph.objects.live_about(drug).exclude(pk=monograph.pk),
         "related_drugs": Drug.objects.related_to(drug),
         "comparisons": Comparison.objects.mentioning(drug),
@@ -53,11 +77,13 @@ def _primary_monograph(slug: str) -> Monograph:
     return monograph
 
 
+@revalidate()
 def drug_json(request, slug):
     page = _page(request, _primary_monograph(slug))
     return JsonResponse(monograph_json(page), json_dumps_params={"ensure_ascii": False, "indent": 2})
 
 
+@revalidate()
 def drug_fhir(request, slug):
     page = _page(request, _primary_monograph(slug))
     return JsonResponse(
@@ -67,6 +93,7 @@ def drug_fhir(request, slug):
     )
 
 
+@revalidate()
 def home(request):
     recent = Revision.objects.live().select_related("monograph__drug").order_by("-published_at")[:10]
     letters = sorted({drug.name[:1].upper() for drug in Drug.objects.with_live_content()})
@@ -77,6 +104,7 @@ def home(request):
     )
 
 
+@revalidate()
 def drug_index(request):
     """A–Z of drugs, with brand names and aliases pointing to their drug."""
     drugs = list(Drug.objects.with_live_content())
@@ -98,21 +126,22 @@ def drug_index(request):
     return render(request, "monographs/drug_index.html", {"groups": groups})
 
 
+@revalidate(lambda request, slug: _published_at(drug__slug=slug, is_primary=True))
 def drug_detail(request, slug):
-    drug = Drug.objects.filter(slug=slug).first()
-    if drug is None:
-        other = Alias.objects.filter(slug=slug).select_related("drug").first() or (
-            BrandName.objects.filter(slug=slug).select_related("drug").first()
-        )
-        if other is None:
-            raise Http404("No such drug")
-        return HttpResponsePermanentRedirect(other.drug.get_absolute_url())
-    monograph = drug.monographs.filter(is_primary=True).first()
-    if monograph is None:
+    monograph = Monograph.objects.select_related("drug").filter(drug__slug=slug, is_primary=True).first()
+    if monograph is not None:
+        return _monograph_page(request, monograph)
+    if Drug.objects.filter(slug=slug).exists():
         raise Http404("No primary monograph")
-    return _monograph_page(request, monograph)
+    other = Alias.objects.filter(slug=slug).select_related("drug").first() or (
+        BrandName.objects.filter(slug=slug).select_related("drug").first()
+    )
+    if other is None:
+        raise Http404("No such drug")
+    return HttpResponsePermanentRedirect(other.drug.get_absolute_url())
 
 
+@revalidate(lambda request, slug: _published_at(slug=slug))
 def monograph_detail(request, slug):
     monograph = get_object_or_404(Monograph.objects.select_related("drug"), slug=slug)
     if monograph.is_primary:
@@ -120,6 +149,7 @@ def monograph_detail(request, slug):
     return _monograph_page(request, monograph)
 
 
+@revalidate()
 def class_detail(request, slug):
     drug_class = get_object_or_404(DrugClass.objects.select_related("parent"), slug=slug)
     drugs = Drug.objects.with_live_content().filter(classes=drug_class)
@@ -130,6 +160,7 @@ def class_detail(request, slug):
     )
 
 
+@revalidate()
 def comparison_detail(request, slug):
     comparison = (
         Comparison.objects.live()
