@@ -341,3 +341,13 @@ def search(query: str) -> Results:
     results.hits = find(terms)
     results.suggestion = suggest(terms)
     return results
+
+
+def close_matches(text: str) -> Results:
+    """For a 404: the search for all the words, else for the first word that finds anything."""
+    results = search(text)
+    for word in [] if results.hits else query_terms(text):
+        found = search(word)
+        if found.hits:
+            return found
+    return results

@@ -13,7 +13,7 @@ from django.views.decorators.http import condition
 
 from .models import Alias, BrandName, Comparison, Drug, DrugClass, Monograph, Revision
 from .rendering import render_comparison, render_page_cached
-from .search import search
+from .search import close_matches, search
 from .structured import Page, fhir_medication_knowledge, json_ld, monograph_json, script_json
 
 
@@ -187,7 +187,7 @@ def search_page(request):
 def page_not_found(request, exception=None):
     """A 404 that offers search, prefilled with the words of the missing address, and close matches."""
     guess = " ".join(re.findall(r"[^\W\d_]{3,}", request.path.rstrip("/").rsplit("/", 1)[-1]))
-    results = search(guess) if guess else None
+    results = close_matches(guess) if guess else None
     context = {"guess": guess, "results": results}
     return render(request, "404.html", context, status=404)
 

@@ -34,3 +34,9 @@ def test_an_address_with_nothing_like_it_still_offers_search(client, seeded):
 def test_legacy_addresses_still_redirect(client, seeded):
     response = client.get("/treatment/other/medication/miscellaneous/denusomab")
     assert response.status_code == 301
+
+
+def test_close_matches_come_from_any_word_of_the_address(client, seeded):
+    soup = BeautifulSoup(client.get("/drugs/xgiva-injection/").content, "html.parser")
+    matches = soup.find("section", attrs={"aria-labelledby": "close-matches"})
+    assert "/drugs/denosumab/" in [a["href"] for a in matches.find_all("a")]
