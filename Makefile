@@ -9,7 +9,7 @@ PYTEST_ARGS ?=
 # Development settings for `make run` only: DEBUG on, a development secret key.
 DEV_ENV := DEBUG=true
 
-.PHONY: install run test lint format migrations-check fixtures deploy-check clean
+.PHONY: install browser-tools run test lint format migrations-check fixtures deploy-check clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -20,6 +20,13 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt | $(BIN)/python
 	touch $@
 
 install: $(VENV)/.installed
+
+## browser-tools: axe-core and the Nu HTML checker (vnu-jar) for the browser tests, pinned in browser-tools/
+browser-tools/node_modules/.installed: browser-tools/package.json browser-tools/package-lock.json
+	cd browser-tools && npm ci --no-audit --no-fund --ignore-scripts
+	touch $@
+
+browser-tools: browser-tools/node_modules/.installed
 
 ## run: set up the virtualenv, migrate SQLite, load the seed content once, serve on $(HOST):$(PORT)
 run: install
@@ -52,4 +59,4 @@ fixtures: install
 	$(DEV_ENV) $(BIN)/python manage.py build_fixtures
 
 clean:
-	rm -rf $(VENV) db.sqlite3 artifacts
+	rm -rf $(VENV) db.sqlite3 artifacts browser-tools/node_modules

@@ -32,6 +32,7 @@ from .models import (
     Revision,
     WorkflowEvent,
 )
+from .search import reindex_drug
 from .views import monograph_page
 
 S = Revision.Status
@@ -64,6 +65,10 @@ class DrugAdmin(admin.ModelAdmin):
     prepopulated_fields = {"slug": ["name"]}
     filter_horizontal = ["classes"]
     inlines = [BrandNameInline, AliasInline]
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        reindex_drug(form.instance)  # names, aliases and brands are what search matches first
 
 
 @admin.register(Author)

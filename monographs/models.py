@@ -10,6 +10,7 @@ import calendar
 import datetime as dt
 
 from django.conf import settings
+from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
@@ -66,6 +67,10 @@ class DrugClass(models.Model):
 class DrugQuerySet(models.QuerySet):
     def with_live_content(self):
         return self.filter(monographs__revisions__status=Revision.Status.PUBLISHED).distinct()
+
+    def related_to(self, drug: Drug):
+        """Other drugs with live content that share a class with `drug`."""
+        return self.with_live_content().filter(classes__drugs=drug).exclude(pk=drug.pk).order_by("name")
 
 
 class DrugManager(SlugManager.from_queryset(DrugQuerySet)):
@@ -167,6 +172,20 @@ class Author(models.Model):
         return (self.slug,)
 
 
+class MonographQuerySet(models.QuerySet):
+    def live_about(self, drug: Drug):
+        """The drug's monographs that have a live revision, each with it as `live` (a one-item list)."""
+        return (
+            self.filter(drug=drug, revisions__status=Revision.Status.PUBLISHED)
+            .select_related("drug")
+            .prefetch_related(models.Prefetch("revisions", queryset=Revision.objects.live(), to_attr="live"))
+        )
+
+
+class MonographManager(SlugManager.from_queryset(MonographQuerySet)):
+    pass
+
+
 class Monograph(models.Model):
     """One editorial document about a drug.  Identity only: the content lives in its revisions.
 
@@ -192,7 +211,7 @@ class Monograph(models.Model):
     review_interval_months = models.PositiveSmallIntegerField(default=24)
     next_review = models.DateField(null=True, blank=True)
 
-    objects = SlugManager()
+    objects = MonographManager()
 
     class Meta:
         ordering = ["drug__name", "-is_primary", "slug"]
@@ -271,6 +290,10 @@ class RevisionQuerySet(models.QuerySet):
             "comparisons__subjects__cells",
             "comparisons__subjects__drug",
         )
+
+    def for_page(self):
+        """What a public page shows beside the rendered body: the monograph, its drug and the credits."""
+        return self.select_related("monograph__drug").prefetch_related("credits__author")
 
 
 class RevisionManager(models.Manager.from_queryset(RevisionQuerySet)):
@@ -493,11 +516,23 @@ class FAQ(models.Model):
     natural_key.dependencies = ["monographs.revision"]
 
 
-class ComparisonManager(RevisionPartManager):
-    key_field = "slug"
-
+class ComparisonQuerySet(models.QuerySet):
     def live(self):
         return self.filter(revision__status=Revision.Status.PUBLISHED)
+
+    def mentioning(self, drug: Drug):
+        """Live comparisons with `drug` as a column, or that belong to one of its monographs."""
+        return (
+            self.live()
+            .filter(Q(subjects__drug=drug) | Q(revision__monograph__drug=drug))
+            .select_related("revision__monograph__drug")
+            .distinct()
+            .order_by("caption")
+        )
+
+
+class ComparisonManager(RevisionPartManager.from_queryset(ComparisonQuerySet)):
+    key_field = "slug"
 
 
 class Comparison(models.Model):
@@ -674,6 +709,30 @@ def add_months(day: dt.date, months: int) -> dt.date:
     month = day.month - 1 + months
     year, month = day.year + month // 12, month % 12 + 1
     return dt.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+class SearchEntry(models.Model):
+    """The search index: one row per monograph that has a live revision (kept by monographs/search.py).
+
+    A separate table rather than fields on Revision: the index is derived data, rebuilt at will
+    (`manage.py reindex_search`), and never part of fixtures or of the editorial record.
+    """
+
+    monograph = models.OneToOneField(Monograph, on_delete=models.CASCADE, related_name="search_entry")
+    revision = models.ForeignKey(Revision, on_delete=models.CASCADE, related_name="+")
+    names = models.TextField(help_text="INN, title, aliases and brand names, one per line")
+    misspellings = models.TextField(blank=True, help_text="Aliases recorded as misspellings, one per line")
+    summary = models.TextField(blank=True)
+    body = models.TextField(blank=True, help_text="Plain text of the rendered body, tables and FAQs")
+    # PostgreSQL only (GIN-indexed, weighted: names A, summary B, body C); stays empty on SQLite.
+    vector = SearchVectorField(null=True, editable=False)
+    indexed_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "search entries"
+
+    def __str__(self):
+        return f"search entry for {self.monograph}"
 
 
 def unique_slug(model, text: str, field: str = "slug", exclude_pk=None, **scope) -> str:

@@ -7,12 +7,14 @@ sanitiser) has the last word, so stored content can never run script in anyone's
 
 from __future__ import annotations
 
+import html as html_lib
 import re
 import xml.etree.ElementTree as etree
 from dataclasses import dataclass, field
 
 import markdown
 import nh3
+from django.core.cache import cache
 from django.template.loader import render_to_string
 from markdown.extensions import Extension
 from markdown.preprocessors import Preprocessor
@@ -181,7 +183,20 @@ def render_document(text: str, tables: dict[str, str] | None = None) -> Rendered
         output_format="html",
     )
     html = md.convert(text or "")
-    return Rendered(html=sanitise(html), toc=getattr(md, "toc_tokens", []))
+    return Rendered(html=sanitise(html), toc=_plain_toc(getattr(md, "toc_tokens", [])))
+
+
+def _plain_toc(tokens: list[dict]) -> list[dict]:
+    """Contents entries with plain-text names (Python-Markdown escapes them; templates escape again)."""
+    return [
+        {
+            "level": t["level"],
+            "id": t["id"],
+            "name": html_lib.unescape(t["name"]),
+            "children": _plain_toc(t["children"]),
+        }
+        for t in tokens
+    ]
 
 
 def render_markdown(text: str) -> str:
@@ -220,3 +235,43 @@ def render_revision(revision) -> Rendered:
     """A revision's body with its comparison tables in place of their embed markers."""
     tables = {comparison.slug: render_comparison(comparison) for comparison in revision.comparisons.all()}
     return render_document(revision.body, tables)
+
+
+@dataclass
+class RenderedPage:
+    """Everything of a revision that goes through the renderer: body, contents and FAQ answers."""
+
+    html: str
+    toc: list[dict]
+    faqs: list[tuple[str, str]]  # (question as plain text, answer as safe HTML)
+
+
+# Bump when the renderer's output changes, so pages cached by an older renderer are not served.
+RENDERER_VERSION = 1
+PAGE_CACHE_SECONDS = 7 * 24 * 3600
+
+
+def page_cache_key(revision) -> str:
+    # A live revision's content does not change; its pk, edit counter and timestamp identify it, so
+    # publishing another revision (another pk) makes the page miss the cache without any invalidation.
+    stamp = int(revision.updated_at.timestamp()) if revision.updated_at else 0
+    return f"drugref:page:v{RENDERER_VERSION}:{revision.pk}:{revision.version}:{stamp}"
+
+
+def render_page_cached(revision) -> RenderedPage:
+    """`render_page` through the cache (Redis when REDIS_URL is set, else local memory)."""
+    key = page_cache_key(revision)
+    cached = cache.get(key)
+    if cached is None:
+        cached = render_page(revision)
+        cache.set(key, cached, PAGE_CACHE_SECONDS)
+    return cached
+
+
+def render_page(revision) -> RenderedPage:
+    """Render a revision for its public page with a fixed number of queries, however many tables and FAQs."""
+    comparisons = revision.comparisons.prefetch_related("attributes", "subjects__cells", "subjects__drug")
+    tables = {comparison.slug: render_comparison(comparison) for comparison in comparisons}
+    rendered = render_document(revision.body, tables)
+    faqs = [(faq.question, render_inline(faq.answer)) for faq in revision.faqs.all()]
+    return RenderedPage(html=rendered.html, toc=rendered.toc, faqs=faqs)

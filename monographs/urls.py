@@ -1,6 +1,7 @@
 from django.urls import path
 
 from . import views
+from .feeds import UpdatesFeed
 
 app_name = "monographs"
 
@@ -8,7 +9,12 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("drugs/", views.drug_index, name="drug_index"),
     path("drugs/<slug:slug>/", views.drug_detail, name="drug"),
+    path("drugs/<slug:slug>.json", views.drug_json, name="drug_json"),
+    path("drugs/<slug:slug>/fhir.json", views.drug_fhir, name="drug_fhir"),
     path("monographs/<slug:slug>/", views.monograph_detail, name="monograph"),
     path("classes/<slug:slug>/", views.class_detail, name="class"),
     path("compare/<slug:slug>/", views.comparison_detail, name="comparison"),
+    path("search/", views.search_page, name="search"),
+    path("feeds/updates/", UpdatesFeed(), name="feed"),
+    path("robots.txt", views.robots_txt, name="robots"),
 ]

@@ -2,49 +2,102 @@
 
 from __future__ import annotations
 
+import re
 from itertools import groupby
 
-from django.db.models import Prefetch
-from django.http import Http404, HttpResponsePermanentRedirect
+from django.http import Http404, HttpResponse, HttpResponsePermanentRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.views.decorators.cache import cache_control
+from django.views.decorators.http import condition
 
 from .models import Alias, BrandName, Comparison, Drug, DrugClass, Monograph, Revision
-from .rendering import render_comparison, render_inline, render_revision
+from .rendering import render_comparison, render_page, render_page_cached
+from .search import close_matches, search
+from .structured import Page, fhir_medication_knowledge, json_ld, monograph_json, script_json
 
 
-def _live_revision(monograph: Monograph) -> Revision:
-    revision = Revision.objects.live().filter(monograph=monograph).with_content().first()
+def _published_at(**monograph):
+    return (
+        Revision.objects.live()
+        .filter(**{f"monograph__{key}": value for key, value in monograph.items()})
+        .values_list("published_at", flat=True)
+        .first()
+    )
+
+
+def revalidate(last_modified=None):
+    """Public pages: browsers revalidate every time (publishing must show at once), and a page whose
+    live revision is older than If-Modified-Since answers 304 before anything is rendered."""
+
+    def decorate(view):
+        view = cache_control(no_cache=True)(view)
+        return condition(last_modified_func=last_modified)(view) if last_modified else view
+
+    return decorate
+
+
+def _page(request, monograph: Monograph, revision: Revision | None = None) -> Page:
+    """The live revision of `monograph` (or, for a staff preview, the revision given), rendered."""
+    if revision is None:
+        revision = Revision.objects.live().for_page().filter(monograph=monograph).first()
+        rendered = render_page_cached(revision) if revision else None
+    else:
+        rendered = render_page(revision)  # a draft's FAQs and tables change without a new cache key
     if revision is None:
         raise Http404("No published revision")
-    return revision
+    url = request.build_absolute_uri(monograph.get_absolute_url())
+    return Page(drug=monograph.drug, monograph=monograph, revision=revision, rendered=rendered, url=url)
 
 
 def monograph_page(request, monograph: Monograph, revision: Revision | None = None, preview: bool = False):
-    """The public layout of a monograph: its live revision, or (staff preview) the revision given."""
-    revision = revision or _live_revision(monograph)
-    drug = monograph.drug
-    rendered = render_revision(revision)
-    others = (
-        Monograph.objects.filter(drug=drug, revisions__status=Revision.Status.PUBLISHED)
-        .exclude(pk=monograph.pk)
-        .prefetch_related(Prefetch("revisions", queryset=Revision.objects.live(), to_attr="live"))
-    )
+    """The public layout of a monograph: its live revision, or (staff preview, from the admin) the one given."""
+    page = _page(request, monograph, revision)
+    drug = page.drug
     context = {
         "drug": drug,
         "monograph": monograph,
-        "revision": revision,
-        "body": rendered.html,
-        "toc": rendered.toc,
-        "faqs": [(faq, render_inline(faq.answer)) for faq in revision.faqs.all()],
-        "brands": drug.brands.all(),
-        "classes": drug.classes.all(),
-        "aliases": drug.aliases.all(),
-        "other_monographs": [(other, other.live[0]) for other in others],
+        "revision": page.revision,
+        "canonical_url": page.url,
+        "body": page.rendered.html,
+        "toc": page.rendered.toc,
+        "faqs": page.rendered.faqs,
+        "json_ld": script_json(json_ld(page)),
+        "brands": page.brands,
+        "classes": page.classes,
+        "aliases": page.aliases,
+        "other_monographs": Monograph.objects.live_about(drug).exclude(pk=monograph.pk),
+        "related_drugs": Drug.objects.related_to(drug),
+        "comparisons": Comparison.objects.mentioning(drug),
         "preview": preview,
     }
     return render(request, "monographs/monograph.html", context)
 
 
+def _primary_monograph(slug: str) -> Monograph:
+    monograph = Monograph.objects.select_related("drug").filter(drug__slug=slug, is_primary=True).first()
+    if monograph is None:
+        raise Http404("No such drug")
+    return monograph
+
+
+@revalidate()
+def drug_json(request, slug):
+    page = _page(request, _primary_monograph(slug))
+    return JsonResponse(monograph_json(page), json_dumps_params={"ensure_ascii": False, "indent": 2})
+
+
+@revalidate()
+def drug_fhir(request, slug):
+    page = _page(request, _primary_monograph(slug))
+    return JsonResponse(
+        fhir_medication_knowledge(page),
+        content_type="application/fhir+json",
+        json_dumps_params={"ensure_ascii": False, "indent": 2},
+    )
+
+
+@revalidate()
 def home(request):
     recent = Revision.objects.live().select_related("monograph__drug").order_by("-published_at")[:10]
     letters = sorted({drug.name[:1].upper() for drug in Drug.objects.with_live_content()})
@@ -55,6 +108,7 @@ def home(request):
     )
 
 
+@revalidate()
 def drug_index(request):
     """A–Z of drugs, with brand names and aliases pointing to their drug."""
     drugs = list(Drug.objects.with_live_content())
@@ -76,21 +130,22 @@ def drug_index(request):
     return render(request, "monographs/drug_index.html", {"groups": groups})
 
 
+@revalidate(lambda request, slug: _published_at(drug__slug=slug, is_primary=True))
 def drug_detail(request, slug):
-    drug = Drug.objects.filter(slug=slug).first()
-    if drug is None:
-        other = Alias.objects.filter(slug=slug).select_related("drug").first() or (
-            BrandName.objects.filter(slug=slug).select_related("drug").first()
-        )
-        if other is None:
-            raise Http404("No such drug")
-        return HttpResponsePermanentRedirect(other.drug.get_absolute_url())
-    monograph = drug.monographs.filter(is_primary=True).first()
-    if monograph is None:
+    monograph = Monograph.objects.select_related("drug").filter(drug__slug=slug, is_primary=True).first()
+    if monograph is not None:
+        return monograph_page(request, monograph)
+    if Drug.objects.filter(slug=slug).exists():
         raise Http404("No primary monograph")
-    return monograph_page(request, monograph)
+    other = Alias.objects.filter(slug=slug).select_related("drug").first() or (
+        BrandName.objects.filter(slug=slug).select_related("drug").first()
+    )
+    if other is None:
+        raise Http404("No such drug")
+    return HttpResponsePermanentRedirect(other.drug.get_absolute_url())
 
 
+@revalidate(lambda request, slug: _published_at(slug=slug))
 def monograph_detail(request, slug):
     monograph = get_object_or_404(Monograph.objects.select_related("drug"), slug=slug)
     if monograph.is_primary:
@@ -98,6 +153,7 @@ def monograph_detail(request, slug):
     return monograph_page(request, monograph)
 
 
+@revalidate()
 def class_detail(request, slug):
     drug_class = get_object_or_404(DrugClass.objects.select_related("parent"), slug=slug)
     drugs = Drug.objects.with_live_content().filter(classes=drug_class)
@@ -108,6 +164,7 @@ def class_detail(request, slug):
     )
 
 
+@revalidate()
 def comparison_detail(request, slug):
     comparison = (
         Comparison.objects.live()
@@ -123,3 +180,27 @@ def comparison_detail(request, slug):
         "monographs/comparison.html",
         {"comparison": comparison, "table": render_comparison(comparison), "monograph": comparison.revision.monograph},
     )
+
+
+def search_page(request):
+    query = request.GET.get("q", "")
+    results = search(query) if query.strip() else None
+    return render(request, "monographs/search.html", {"query": query, "results": results})
+
+
+def page_not_found(request, exception=None):
+    """A 404 that offers search, prefilled with the words of the missing address, and close matches."""
+    guess = " ".join(re.findall(r"[^\W\d_]{3,}", request.path.rstrip("/").rsplit("/", 1)[-1]))
+    results = close_matches(guess) if guess else None
+    context = {"guess": guess, "results": results}
+    return render(request, "404.html", context, status=404)
+
+
+def robots_txt(request):
+    lines = [
+        "User-agent: *",
+        "Disallow: /admin/",
+        "Disallow: /search/",
+        f"Sitemap: {request.build_absolute_uri(reverse('sitemap'))}",
+    ]
+    return HttpResponse("\n".join(lines) + "\n", content_type="text/plain; charset=utf-8")

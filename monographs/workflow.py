@@ -29,6 +29,7 @@ from .models import (
     add_months,
     now,
 )
+from .search import reindex_monograph
 
 S = Revision.Status
 
@@ -207,7 +208,7 @@ def publish(revision: Revision, user, confirm_broken_links: bool = False, commen
         _record(locked, user, move.source, move.target, comment.strip(), details, at=moment)
         monograph.next_review = add_months(moment.date(), monograph.review_interval_months)
         monograph.save(update_fields=["next_review"])
-        transaction.on_commit(lambda: _live_changed(monograph))
+        reindex_monograph(monograph)  # in the transaction: a rollback takes the index back too
     _refresh(revision, locked)
 
 
@@ -219,12 +220,8 @@ def unpublish(revision: Revision, user, comment: str) -> None:
         locked.save(update_fields=["status"])
         _record(locked, user, move.source, move.target, comment.strip())
         monograph = locked.monograph
-        transaction.on_commit(lambda: _live_changed(monograph))
+        reindex_monograph(monograph)  # in the transaction: a rollback takes the index back too
     _refresh(revision, locked)
-
-
-def _live_changed(monograph: Monograph) -> None:
-    """Hook for what follows a change of live revision (search index, caches)."""
 
 
 def copy_revision(source: Revision, user, change_note: str = "") -> Revision:

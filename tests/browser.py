@@ -60,3 +60,31 @@ def screenshot(page, name: str, full_page: bool = True) -> Path:
     path = SCREENSHOTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=full_page)
     return path
+
+
+# Checkers from npm (browser-tools/package.json, installed by `make browser-tools`).
+BROWSER_TOOLS = Path(os.environ.get("DRUGREF_BROWSER_TOOLS", Path(__file__).resolve().parent.parent / "browser-tools"))
+AXE_JS = BROWSER_TOOLS / "node_modules" / "axe-core" / "axe.min.js"
+VNU_JAR = BROWSER_TOOLS / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"
+TOOLS_HINT = (
+    "Browser checks need axe-core and vnu-jar from npm: `make browser-tools` "
+    "(npm ci in browser-tools/); the Nu checker also needs java (`sudo apt-get install default-jre-headless`)."
+)
+
+
+def require_tool(path: Path) -> Path:
+    if not path.exists():
+        if os.environ.get("DRUGREF_REQUIRE_BROWSER"):
+            pytest.fail(f"{path} is missing. {TOOLS_HINT}")
+        pytest.skip(TOOLS_HINT)
+    return path
+
+
+def axe_violations(page) -> list[str]:
+    """Run axe-core in the page; one line per violation with the elements it found."""
+    page.add_script_tag(path=str(require_tool(AXE_JS)))
+    violations = page.evaluate("async () => (await axe.run(document, {resultTypes: ['violations']})).violations")
+    return [
+        f"{v['id']} ({v['impact']}): {v['help']} — " + ", ".join(" ".join(n["target"]) for n in v["nodes"])
+        for v in violations
+    ]

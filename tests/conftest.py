@@ -51,9 +51,18 @@ def row_counts() -> dict[str, int]:
     return {model.__name__: model.objects.count() for model in CONTENT_MODELS}
 
 
+@pytest.fixture(autouse=True)
+def empty_cache():
+    """Each test starts with an empty cache: rolled-back tests reuse primary keys, and so cache keys."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 @pytest.fixture
 def seeded(db):
     call_command("loaddata", "seed", verbosity=0)
+    call_command("reindex_search", verbosity=0)
 
 
 def ensure_groups():

@@ -33,6 +33,7 @@ from ..models import (
     add_months,
     unique_slug,
 )
+from ..search import reindex_drug
 from .cleaning import is_misspelling
 from .sources import FORMAT_B, FORMAT_LABELS, ParsedDocument, SourceError, iter_source_paths, parse_document
 
@@ -260,6 +261,9 @@ def _write(doc: ParsedDocument, report: ImportReport) -> None:
     if monograph.next_review is None or live is not None:
         monograph.next_review = add_months(changed_at.date(), monograph.review_interval_months)
         monograph.save(update_fields=["next_review"])
+    # The live revision changed: the drug's other monographs carry its names too (a brand or alias
+    # this document added), so the whole drug is reindexed.
+    reindex_drug(drug)
     (report.updated if live is not None else report.created).append(doc.filename)
 
 

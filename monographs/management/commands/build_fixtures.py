@@ -35,6 +35,9 @@ class Command(BaseCommand):
                     *manage,
                     "dumpdata",
                     *FIXTURE_APPS,
+                    # The search index is derived data: rebuilt by `reindex_search`, never shipped.
+                    "--exclude",
+                    "monographs.searchentry",
                     "--natural-foreign",
                     "--natural-primary",
                     "--indent",

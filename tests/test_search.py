@@ -1,0 +1,148 @@
+"""Search (monographs/search.py), the same behaviour on SQLite and on PostgreSQL."""
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+
+from monographs.models import Revision, SearchEntry
+from monographs.search import reindex_monograph, search
+
+from . import factories
+from .conftest import EXAMPLES
+
+pytestmark = pytest.mark.django_db
+
+
+def titles(query):
+    return [hit.entry.revision.title for hit in search(query).hits]
+
+
+def indexed(mono):
+    reindex_monograph(mono)
+    return mono
+
+
+@pytest.fixture
+def bisphosphonates(db):
+    alendronate = factories.drug("Alendronic acid", brands=["Fosamax"])
+    zoledronate = factories.drug("Zoledronic acid", brands=["Aclasta"])
+    risedronate = factories.drug("Risedronic acid")
+    indexed(factories.monograph(alendronate, summary="A weekly tablet.", body="## Uses\n\nOsteoporosis."))
+    indexed(
+        factories.monograph(
+            zoledronate, summary="A yearly infusion.", body="## Uses\n\nOften given when alendronic acid fails."
+        )
+    )
+    indexed(factories.monograph(risedronate, summary="An alternative to alendronic acid.", body="Tablets."))
+
+
+def test_a_name_match_ranks_above_a_summary_match_above_a_body_match(bisphosphonates):
+    assert titles("alendronic") == ["Alendronic acid", "Risedronic acid", "Zoledronic acid"]
+    assert [hit.matched_in for hit in search("alendronic").hits] == ["name", "summary", "text"]
+
+
+def test_a_brand_name_finds_its_drug(bisphosphonates):
+    assert titles("fosamax") == ["Alendronic acid"]
+    assert titles("Aclasta") == ["Zoledronic acid"]
+
+
+def test_every_word_of_the_query_must_match(bisphosphonates):
+    assert titles("alendronic infusion") == ["Zoledronic acid"]
+
+
+@pytest.mark.parametrize("typed", ["denusomab", "prollia", "xgiva", "denosumb", "Prolia", "XGEVA"])
+def test_misspelt_names_and_brands_find_denosumab(seeded, typed):
+    hits = search(typed).hits
+    assert hits
+    assert {hit.entry.monograph.drug.name for hit in hits} == {"Denosumab"}
+    assert hits[0].tier == 3
+
+
+@pytest.mark.parametrize(
+    ("typed", "suggestion"),
+    [("prollia", "Prolia"), ("xgiva", "Xgeva"), ("denusomab", "Denosumab"), ("prollia dose", "Prolia dose")],
+)
+def test_it_asks_did_you_mean(seeded, typed, suggestion):
+    assert search(typed).suggestion == suggestion
+
+
+@pytest.mark.parametrize("typed", ["denosumab", "prolia", "osteoporosis", "fracture"])
+def test_it_does_not_correct_words_it_knows(seeded, typed):
+    assert search(typed).hits
+    assert search(typed).suggestion is None
+
+
+def test_words_in_the_body_are_found_and_stems_match(seeded):
+    assert titles("fractures") and titles("fracture")
+    assert "Denusomab" in titles("bisphosphonates")
+
+
+def test_nothing_and_stopwords_find_nothing(seeded):
+    assert titles("") == []
+    assert titles("the and of") == []
+    assert titles("zzzzqx") == []
+
+
+def test_drafts_are_never_found(db):
+    drug = factories.drug("Alendronic acid")
+    mono = factories.monograph(drug, body="Published text.")
+    factories.revision(mono, status=Revision.Status.DRAFT, body="A draft about zebrafish.")
+    only_draft = factories.monograph(
+        factories.drug("Zebrafishumab"), status=Revision.Status.DRAFT, body="Zebrafish everywhere."
+    )
+    indexed(mono)
+    indexed(only_draft)
+    assert titles("zebrafish") == []
+    assert titles("zebrafishumab") == []
+    assert not SearchEntry.objects.filter(monograph=only_draft).exists()
+
+
+def test_an_unpublished_revision_leaves_search_even_before_reindexing(db):
+    mono = indexed(factories.monograph(factories.drug("Alendronic acid"), body="Weekly."))
+    assert titles("alendronic") == ["Alendronic acid"]
+    Revision.objects.filter(monograph=mono).update(status=Revision.Status.UNPUBLISHED)
+    assert titles("alendronic") == []
+    reindex_monograph(mono)
+    assert not SearchEntry.objects.exists()
+
+
+def test_publishing_a_new_revision_and_reindexing_replaces_the_indexed_text(db):
+    mono = indexed(factories.monograph(factories.drug("Alendronic acid"), body="Take it weekly."))
+    factories.publish_new_revision(mono, body="Take it monthly.")
+    reindex_monograph(mono)
+    assert titles("monthly") == ["Alendronic acid"]
+    assert titles("weekly") == []
+
+
+def test_snippets_escape_the_text_and_mark_the_matched_words(db):
+    indexed(factories.monograph(factories.drug("Alendronic acid"), summary="<b>Weekly</b> & <script>x()</script>."))
+    hit = search("weekly").hits[0]
+    assert str(hit.snippet) == "&lt;b&gt;<mark>Weekly</mark>&lt;/b&gt; &amp; &lt;script&gt;x()&lt;/script&gt;."
+    assert str(search("alendronic").hits[0].title) == "<mark>Alendronic</mark> acid"
+
+
+def test_a_misspelt_word_is_highlighted_where_its_correct_form_stands(seeded):
+    assert "<mark>Prolia</mark>" in str(search("prollia").hits[0].snippet)
+
+
+def test_importing_a_document_indexes_it(db):
+    call_command("import_sources", str(EXAMPLES), verbosity=0)
+    assert "Alendronic acid" in titles("alendronic")
+
+
+def test_reindex_search_builds_the_index_after_loaddata(db):
+    call_command("loaddata", "seed", verbosity=0)
+    assert titles("denosumab") == []
+    call_command("reindex_search", verbosity=0)
+    assert set(titles("denosumab")) == {"Denosumab", "Denusomab"}
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the stored tsvector and its GIN index are PostgreSQL's")
+def test_postgres_keeps_a_weighted_vector_under_a_gin_index(seeded):
+    entry = SearchEntry.objects.get(monograph__slug="denosumab")
+    assert "'prolia':" in entry.vector and "A" in entry.vector.split("'prolia':")[1].split(" ")[0]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT indexdef FROM pg_indexes WHERE indexname = 'monographs_searchentry_vector_gin'")
+        assert "USING gin (vector)" in cursor.fetchone()[0]
+        cursor.execute("SELECT 1 FROM pg_extension WHERE extname = 'pg_trgm'")
+        assert cursor.fetchone() == (1,)
