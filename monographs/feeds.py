@@ -1,5 +1,7 @@
 """/feeds/updates/: an Atom feed of published revisions, newest first, with their change notes."""
 
+import re
+
 from django.contrib.syndication.views import Feed
 from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed
@@ -8,6 +10,12 @@ from django.utils.html import escape
 from .models import Revision
 
 FEED_SIZE = 50
+# XML 1.0 forbids most control characters; one pasted into a field must not take the feed down.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def xml_text(text: str | None) -> str | None:
+    return _NOT_XML.sub("", text) if text else text
 
 
 class UpdatesFeed(Feed):
@@ -33,14 +41,14 @@ class UpdatesFeed(Feed):
         )
 
     def item_title(self, revision):
-        return f"{revision.title} — {revision.monograph.get_kind_display()}, revision {revision.number}"
+        return xml_text(f"{revision.title} — {revision.monograph.get_kind_display()}, revision {revision.number}")
 
     def item_description(self, revision):
         # Atom carries this as HTML: the editor's text is escaped, never interpreted.
         parts = [f"<p>{escape(revision.change_note or 'Updated.')}</p>"]
         if revision.summary:
             parts.append(f"<p>{escape(revision.summary)}</p>")
-        return "".join(parts)
+        return xml_text("".join(parts))
 
     def item_link(self, revision):
         return revision.monograph.get_absolute_url()
@@ -57,4 +65,4 @@ class UpdatesFeed(Feed):
         return revision.published_at
 
     def item_author_name(self, revision):
-        return ", ".join(author.name for author in revision.authors) or None
+        return xml_text(", ".join(author.name for author in revision.authors)) or None

@@ -47,3 +47,13 @@ def test_unpublished_monographs_leave_the_feed(client, db):
 def test_every_page_advertises_the_feed(client, seeded):
     html = client.get("/").content.decode()
     assert '<link rel="alternate" type="application/atom+xml"' in html
+
+
+@pytest.mark.django_db
+def test_control_characters_in_content_do_not_break_the_feed(client):
+    from . import factories
+
+    factories.monograph(factories.drug("Controlamab"), title="Bad\x01title", summary="x\x0by")
+    response = client.get("/feeds/updates/")
+    assert response.status_code == 200
+    assert "Badtitle" in response.content.decode()
