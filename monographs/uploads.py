@@ -40,3 +40,4 @@ class EditorImageUploadView(PermissionRequiredMixin, ImageUploadView):
     form_class = VerifiedImageForm
     permission_required = "monographs.change_revision"
     raise_exception = True
+    http_method_names = ["post"]

@@ -9,7 +9,7 @@ from django.http import Http404, HttpResponse, HttpResponsePermanentRedirect, Js
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.views.decorators.cache import cache_control
-from django.views.decorators.http import condition
+from django.views.decorators.http import condition, require_safe
 
 from .models import Alias, BrandName, Comparison, Drug, DrugClass, Monograph, Revision
 from .rendering import render_comparison, render_page, render_page_cached
@@ -82,12 +82,14 @@ def _primary_monograph(slug: str) -> Monograph:
 
 
 @revalidate()
+@require_safe
 def drug_json(request, slug):
     page = _page(request, _primary_monograph(slug))
     return JsonResponse(monograph_json(page), json_dumps_params={"ensure_ascii": False, "indent": 2})
 
 
 @revalidate()
+@require_safe
 def drug_fhir(request, slug):
     page = _page(request, _primary_monograph(slug))
     return JsonResponse(
@@ -98,6 +100,7 @@ def drug_fhir(request, slug):
 
 
 @revalidate()
+@require_safe
 def home(request):
     recent = Revision.objects.live().select_related("monograph__drug").order_by("-published_at")[:10]
     letters = sorted({drug.name[:1].upper() for drug in Drug.objects.with_live_content()})
@@ -109,6 +112,7 @@ def home(request):
 
 
 @revalidate()
+@require_safe
 def drug_index(request):
     """A–Z of drugs, with brand names and aliases pointing to their drug."""
     drugs = list(Drug.objects.with_live_content())
@@ -131,6 +135,7 @@ def drug_index(request):
 
 
 @revalidate(lambda request, slug: _published_at(drug__slug=slug, is_primary=True))
+@require_safe
 def drug_detail(request, slug):
     monograph = Monograph.objects.select_related("drug").filter(drug__slug=slug, is_primary=True).first()
     if monograph is not None:
@@ -146,6 +151,7 @@ def drug_detail(request, slug):
 
 
 @revalidate(lambda request, slug: _published_at(slug=slug))
+@require_safe
 def monograph_detail(request, slug):
     monograph = get_object_or_404(Monograph.objects.select_related("drug"), slug=slug)
     if monograph.is_primary:
@@ -154,6 +160,7 @@ def monograph_detail(request, slug):
 
 
 @revalidate()
+@require_safe
 def class_detail(request, slug):
     drug_class = get_object_or_404(DrugClass.objects.select_related("parent"), slug=slug)
     drugs = Drug.objects.with_live_content().filter(classes=drug_class)
@@ -165,6 +172,7 @@ def class_detail(request, slug):
 
 
 @revalidate()
+@require_safe
 def comparison_detail(request, slug):
     comparison = (
         Comparison.objects.live()
@@ -182,6 +190,7 @@ def comparison_detail(request, slug):
     )
 
 
+@require_safe
 def search_page(request):
     query = request.GET.get("q", "")
     results = search(query) if query.strip() else None
@@ -196,6 +205,7 @@ def page_not_found(request, exception=None):
     return render(request, "404.html", context, status=404)
 
 
+@require_safe
 def robots_txt(request):
     lines = [
         "User-agent: *",
