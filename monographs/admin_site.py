@@ -28,7 +28,11 @@ class DrugrefAdminSite(admin.AdminSite):
         if request.method != "POST":
             return super().login(request, extra_context)
         keys = _failure_keys(request)
-        if any(cache.get(key, 0) >= LOGIN_FAILURE_LIMIT for key in keys):
+        try:
+            throttled = any(cache.get(key, 0) >= LOGIN_FAILURE_LIMIT for key in keys)
+        except Exception:  # noqa: BLE001 - without a cache, log-in still works (unthrottled), never errors
+            return super().login(request, extra_context)
+        if throttled:
             return TemplateResponse(
                 request,
                 "admin/login_throttled.html",
@@ -36,15 +40,18 @@ class DrugrefAdminSite(admin.AdminSite):
                 status=429,
             )
         response = super().login(request, extra_context)
-        if request.user.is_authenticated:
-            cache.delete_many(keys)
-        else:
-            for key in keys:
-                cache.add(key, 0, LOGIN_LOCKOUT_SECONDS)
-                try:
-                    cache.incr(key)
-                except ValueError:  # expired between add and incr
-                    cache.set(key, 1, LOGIN_LOCKOUT_SECONDS)
+        try:
+            if request.user.is_authenticated:
+                cache.delete_many(keys)
+            else:
+                for key in keys:
+                    cache.add(key, 0, LOGIN_LOCKOUT_SECONDS)
+                    try:
+                        cache.incr(key)
+                    except ValueError:  # expired between add and incr
+                        cache.set(key, 1, LOGIN_LOCKOUT_SECONDS)
+        except Exception:  # noqa: BLE001
+            pass
         return response
 
 

@@ -8,6 +8,7 @@ sanitiser) has the last word, so stored content can never run script in anyone's
 from __future__ import annotations
 
 import html as html_lib
+import logging
 import re
 import xml.etree.ElementTree as etree
 from dataclasses import dataclass, field
@@ -21,6 +22,8 @@ from markdown.preprocessors import Preprocessor
 from markdown.treeprocessors import Treeprocessor
 
 from .importers.sources import EMBED_PATTERN
+
+logger = logging.getLogger(__name__)
 
 ALLOWED_TAGS = {
     "a",
@@ -261,10 +264,17 @@ def page_cache_key(revision) -> str:
 def render_page_cached(revision) -> RenderedPage:
     """`render_page` through the cache (Redis when REDIS_URL is set, else local memory)."""
     key = page_cache_key(revision)
-    cached = cache.get(key)
+    try:
+        cached = cache.get(key)
+    except Exception:  # noqa: BLE001 - a cache outage must degrade to rendering, never to an error page
+        logger.warning("cache unavailable; rendering %s uncached", key, exc_info=True)
+        return render_page(revision)
     if cached is None:
         cached = render_page(revision)
-        cache.set(key, cached, PAGE_CACHE_SECONDS)
+        try:
+            cache.set(key, cached, PAGE_CACHE_SECONDS)
+        except Exception:  # noqa: BLE001
+            logger.warning("cache unavailable; %s not stored", key, exc_info=True)
     return cached
 
 

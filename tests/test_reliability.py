@@ -182,3 +182,19 @@ def test_backup_and_restore_reproduce_every_page_revision_and_event(client, seed
     for url, content in before_pages.items():
         after = client.get(url).content
         assert after == content, (url, content[max(0, 1000) : 1300], after[1000:1300])
+
+
+DOWN_CACHE = {"default": {"BACKEND": "tests.broken_cache.DownCache"}}
+
+
+@pytest.mark.django_db
+def test_a_cache_outage_degrades_to_uncached_pages(client, seeded, settings):
+    expected = {
+        url: client.get(url).content for url in ("/drugs/denosumab/", "/monographs/denosumab-patient-information/")
+    }
+    settings.CACHES = DOWN_CACHE  # Django's setting_changed handler swaps the cache backend
+    for url, content in expected.items():
+        response = client.get(url)
+        assert response.status_code == 200
+        assert response.content == content
+    assert client.post("/admin/login/", {"username": "x", "password": "y"}).status_code == 200
