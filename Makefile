@@ -9,7 +9,7 @@ PYTEST_ARGS ?=
 # Development settings for `make run` only: DEBUG on, a development secret key.
 DEV_ENV := DEBUG=true
 
-.PHONY: install run test lint format migrations-check fixtures deploy-check clean
+.PHONY: install run test lint format migrations-check fixtures deploy-check clean bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -53,3 +53,7 @@ fixtures: install
 
 clean:
 	rm -rf $(VENV) db.sqlite3 artifacts
+
+## bench: corpus, import, loaddata, page, search and throughput figures beside their baselines (see README "Benchmark")
+bench: install
+	$(BIN)/python bench/run.py
