@@ -9,7 +9,7 @@ PYTEST_ARGS ?=
 # Development settings for `make run` only: DEBUG on, a development secret key.
 DEV_ENV := DEBUG=true
 
-.PHONY: install browser-tools run test lint format migrations-check fixtures deploy-check clean
+.PHONY: install browser-tools run test lint format migrations-check fixtures deploy-check clean bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -60,3 +60,7 @@ fixtures: install
 
 clean:
 	rm -rf $(VENV) db.sqlite3 artifacts browser-tools/node_modules
+
+## bench: corpus, import, loaddata, page, search and throughput figures beside their baselines (see README "Benchmark")
+bench: install
+	$(BIN)/python bench/run.py

@@ -1,6 +1,8 @@
 """One test per cleaning rule the importer applies."""
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from monographs.importers.cleaning import (
     clean_answer,
@@ -128,3 +130,37 @@ def test_it_credits_unlabelled_names_as_authors():
 )
 def test_misspelling_rule(candidate, name, expected):
     assert is_misspelling(candidate, name) is expected
+
+
+def _misspelling_by_edit_distance(candidate: str, name: str) -> bool:
+    """The rule as first written: the reference the linear-time version must agree with."""
+    from monographs.importers.cleaning import _is_letter_swap, damerau_distance
+
+    a, b = candidate.strip().lower(), name.strip().lower()
+    if a == b or min(len(a), len(b)) < 6 or a[0] != b[0]:
+        return False
+    return damerau_distance(a, b) == 1 or _is_letter_swap(a, b)
+
+
+_NAME = st.text(alphabet="abcdeABC ", min_size=0, max_size=10)
+
+
+@settings(max_examples=3000, deadline=None)
+@given(_NAME, _NAME)
+def test_misspelling_rule_agrees_with_edit_distance(candidate, name):
+    assert is_misspelling(candidate, name) is _misspelling_by_edit_distance(candidate, name)
+
+
+@settings(max_examples=1000, deadline=None)
+@given(_NAME, st.data())
+def test_misspelling_rule_agrees_with_edit_distance_on_one_slip(name, data):
+    """Random pairs are rarely one slip apart, so also derive near-misses from the name itself."""
+    slips = [name[:i] + name[i + 1 :] for i in range(len(name))]
+    slips += [name[:i] + "x" + name[i:] for i in range(len(name) + 1)]
+    slips += [
+        name[:i] + name[j] + name[i + 1 : j] + name[i] + name[j + 1 :]
+        for i in range(len(name))
+        for j in range(i + 1, len(name))
+    ]
+    candidate = data.draw(st.sampled_from(slips)) if slips else name
+    assert is_misspelling(candidate, name) is _misspelling_by_edit_distance(candidate, name)

@@ -235,3 +235,22 @@ def test_brand_names_are_not_duplicated_across_imports():
     call_command("import_sources", str(SEED_B), verbosity=0)
     call_command("import_sources", str(SEED_B), verbosity=0)
     assert BrandName.objects.count() == 2
+
+
+def test_a_misspelling_is_found_among_many_drugs_of_the_same_letter(write_source):
+    """The near-miss search is narrowed in SQL (first letter, length); the rule itself decides."""
+    Drug.objects.bulk_create(
+        Drug(name=name, slug=name.lower())
+        for name in ["Denosumab", "Dexamethasone", "Denosu", "Denosumabumab", "Dalteparin", "Desmopressin"]
+    )
+    path = write_source("a.txt", "---\ntitle: Denosmuab\nuri: a/denosmuab\n---\n<p>A page.</p>\n")
+    call_command("import_sources", str(path), verbosity=0)
+    assert Alias.objects.get().drug.name == "Denosumab"
+    assert Drug.objects.count() == 6
+
+
+def test_a_title_one_slip_from_two_drugs_is_refused(write_source):
+    Drug.objects.bulk_create(Drug(name=name, slug=name.lower()) for name in ["Fenoterol", "Fenoterox"])
+    path = write_source("a.txt", "---\ntitle: Fenoteroz\nuri: a/fenoteroz\n---\n<p>A page.</p>\n")
+    with pytest.raises(CommandError, match="one letter away from several drugs \\(Fenoterol, Fenoterox\\)"):
+        call_command("import_sources", str(path), verbosity=0)

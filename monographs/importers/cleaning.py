@@ -201,4 +201,13 @@ def is_misspelling(candidate: str, name: str) -> bool:
     a, b = candidate.strip().lower(), name.strip().lower()
     if a == b or min(len(a), len(b)) < 6 or a[0] != b[0]:
         return False
-    return damerau_distance(a, b) == 1 or _is_letter_swap(a, b)
+    # Equivalent to `damerau_distance(a, b) == 1 or _is_letter_swap(a, b)` (a property test checks it),
+    # in linear time: the importer asks it of every same-letter name of similar length.
+    if len(a) == len(b):
+        diff = [i for i, (x, y) in enumerate(zip(a, b, strict=True)) if x != y]
+        return len(diff) == 1 or (len(diff) == 2 and a[diff[0]] == b[diff[1]] and a[diff[1]] == b[diff[0]])
+    if abs(len(a) - len(b)) != 1:
+        return False
+    short, long = (a, b) if len(a) < len(b) else (b, a)
+    i = next((i for i, (x, y) in enumerate(zip(short, long, strict=False)) if x != y), len(short))
+    return short[i:] == long[i + 1 :]

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from django.db import transaction
 from django.db.models import Max
+from django.db.models.functions import Length
 from django.utils.text import slugify
 
 from ..models import (
@@ -92,6 +93,23 @@ def _add_alias(drug: Drug, name: str, kind: str) -> None:
     Alias.objects.update_or_create(slug=slug, defaults={"drug": drug, "name": name, "kind": kind})
 
 
+def _near_misses(title: str) -> list[Drug]:
+    """Drugs whose name is one slip away from `title` (see is_misspelling), by name.
+
+    A slip keeps the first letter and changes the length by at most one, so the database hands over
+    only names with the same first letter and a length within two (a margin for case folding); on a
+    corpus of 20,000 drugs this keeps the check from reading a twentieth of the table per document.
+    """
+    candidates = (
+        Drug.objects.filter(name__istartswith=title[:1])
+        .annotate(name_length=Length("name"))
+        .filter(name_length__range=(len(title) - 2, len(title) + 2))
+        .values_list("pk", "name")
+    )
+    ids = [pk for pk, name in candidates if is_misspelling(title, name)]
+    return list(Drug.objects.filter(pk__in=ids)) if ids else []
+
+
 def resolve_drug(doc: ParsedDocument) -> Drug:
     """The drug a document is about, created when new.
 
@@ -105,8 +123,7 @@ def resolve_drug(doc: ParsedDocument) -> Drug:
         if drug.name.lower() != doc.title.lower():
             _add_alias(drug, doc.title, Alias.Kind.SYNONYM)
         return drug
-    first = doc.title[:1]
-    near = [d for d in Drug.objects.filter(name__istartswith=first) if is_misspelling(doc.title, d.name)]
+    near = _near_misses(doc.title)
     if len(near) == 1:
         drug = near[0]
         if doc.format == FORMAT_B and not _has_reference_monograph(drug):

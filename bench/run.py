@@ -1,0 +1,467 @@
+"""`make bench`: drugref's figures beside their baselines, measured side by side in one run.
+
+Environment:
+    BENCH_SIZES           corpus sizes to import, comma-separated (default 1000,5000); the smallest
+                          serves the page and throughput figures, the largest the loaddata figure
+    BENCH_SEED            corpus seed (default 1)
+    BENCH_WRK_SECONDS     length of each wrk run (default 30)
+    BENCH_WRK_CONNECTIONS wrk connections (default 50)
+    BENCH_PAGE_REQUESTS   requests per in-process page measurement (default 300)
+    BENCH_PG_URL          PostgreSQL server for the search figures (default postgres://postgres@127.0.0.1:5432)
+    BENCH_KEEP            keep the work directory (corpora, databases, fixture) when set
+    BENCH_PROFILE         write a pyinstrument profile of each import next to the work directory
+
+Every process the script starts (gunicorn, nginx, wrk, workers) runs in a session of its own and is
+stopped by its process-group id when the script ends, fails or is interrupted.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import platform
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
+STARTED: list[subprocess.Popen] = []
+ROWS: list[tuple[str, str, str, str]] = []  # (section, what, figure, baseline / note)
+
+
+def log(message: str) -> None:
+    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+def env_for(database_url: str) -> dict[str, str]:
+    return {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "bench.settings",
+        "DATABASE_URL": database_url,
+        "SECRET_KEY": os.environ.get("SECRET_KEY") or "bench-only-secret-key-" + "x" * 40,
+        "DEBUG": "false",
+        "HTTPS": "false",  # plain HTTP on loopback; TLS would be the proxy's job
+        "STATIC_MANIFEST": "false",
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "LOG_LEVEL": "WARNING",
+        "PYTHONPATH": str(ROOT),
+    }
+
+
+def run(cmd: list[str], env: dict | None = None, check: bool = True) -> subprocess.CompletedProcess:
+    """Run a command to completion in its own session (so an interrupt can stop its whole group)."""
+    proc = subprocess.Popen(
+        cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
+    )
+    STARTED.append(proc)
+    out, err = proc.communicate()
+    STARTED.remove(proc)
+    if check and proc.returncode:
+        raise RuntimeError(f"{' '.join(cmd)} failed ({proc.returncode}):\n{err[-3000:] or out[-3000:]}")
+    return subprocess.CompletedProcess(cmd, proc.returncode, out, err)
+
+
+def manage(env: dict, *args: str) -> subprocess.CompletedProcess:
+    return run([PYTHON, "manage.py", *args], env=env)
+
+
+def worker(env: dict, *args: str) -> dict:
+    out = run([PYTHON, "-m", "bench.worker", *args], env=env).stdout
+    line = next(line for line in out.splitlines() if line.startswith("BENCH-RESULT "))
+    return json.loads(line.removeprefix("BENCH-RESULT "))
+
+
+def start(cmd: list[str], env: dict | None = None, log_path: Path | None = None) -> subprocess.Popen:
+    out = open(log_path, "wb") if log_path else subprocess.DEVNULL  # noqa: SIM115 (closed with the process)
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    STARTED.append(proc)
+    return proc
+
+
+def stop(proc: subprocess.Popen) -> None:
+    """SIGTERM the process group we created, then SIGKILL what is left after 10 s."""
+    if proc.poll() is None:
+        try:
+            os.killpg(proc.pid, signal.SIGTERM)
+            proc.wait(timeout=10)
+        except (ProcessLookupError, subprocess.TimeoutExpired):
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    if proc in STARTED:
+        STARTED.remove(proc)
+
+
+def stop_all() -> None:
+    for proc in list(STARTED):
+        stop(proc)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for_port(port: int, proc: subprocess.Popen, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{proc.args[0]} exited with {proc.returncode} before listening on {port}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError(f"nothing listening on 127.0.0.1:{port} after {timeout} s")
+
+
+def process_tree(pid: int) -> list[int]:
+    pids = [pid]
+    for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split():
+        pids += process_tree(int(child))
+    return pids
+
+
+def peak_rss_mb(pid: int) -> float:
+    """VmHWM: the process's peak resident set size so far."""
+    match = re.search(r"VmHWM:\s+(\d+) kB", Path(f"/proc/{pid}/status").read_text())
+    return int(match.group(1)) / 1024 if match else 0.0
+
+
+def tree_rss(proc: subprocess.Popen) -> str:
+    pids = process_tree(proc.pid)
+    master, workers = peak_rss_mb(pids[0]), [peak_rss_mb(pid) for pid in pids[1:]]
+    return f"master {master:.0f} MB, workers " + " / ".join(f"{w:.0f}" for w in workers) + " MB"
+
+
+def ensure_packages() -> bool:
+    missing = [name for name, binary in (("wrk", "wrk"), ("nginx-light", "nginx")) if not shutil.which(binary)]
+    if not missing:
+        return True
+    if os.geteuid() != 0:
+        log(f"wrk/nginx missing and not root: install them with `sudo apt-get install {' '.join(missing)}`")
+        return False
+    log(f"installing {' '.join(missing)} with apt-get (apt-get update; apt-get install -y {' '.join(missing)})")
+    apt_env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    run(["apt-get", "update", "-qq"], env=apt_env)
+    run(["apt-get", "install", "-y", "-qq", *missing], env=apt_env)
+    # Debian's package starts a system nginx on port 80; this benchmark starts its own.
+    return bool(shutil.which("wrk") and shutil.which("nginx"))
+
+
+def wrk(url: str, seconds: int, connections: int) -> dict:
+    out = run(["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", url]).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    p99 = re.search(r"99%\s+([\d.]+)(us|ms|s)\b", out)
+    p99_ms = float(p99.group(1)) * {"us": 0.001, "ms": 1, "s": 1000}[p99.group(2)]
+    socket_errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    errors = sum(int(n) for n in socket_errors.groups()) if socket_errors else 0
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    return {"rps": rps, "p99_ms": p99_ms, "errors": errors, "non2xx": int(non2xx.group(1)) if non2xx else 0}
+
+
+def fmt_wrk(result: dict) -> str:
+    return (
+        f"{result['rps']:,.0f} req/s, p99 {result['p99_ms']:.1f} ms, "
+        f"{result['errors']} errors, {result['non2xx']} non-2xx"
+    )
+
+
+def add(section: str, what: str, figure: str, note: str = "") -> None:
+    ROWS.append((section, what, figure, note))
+    log(f"{section} | {what} | {figure} | {note}")
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+def bench_import(work: Path, sizes: list[int], seed: int) -> dict[int, str]:
+    """Import each corpus into a fresh SQLite database; return size → DATABASE_URL."""
+    databases = {}
+    for size in sizes:
+        corpus = work / f"corpus-{size}"
+        db_url = f"sqlite:///{work / f'import-{size}.sqlite3'}"
+        env = env_for(db_url)
+        log(f"make_corpus {size} (seed {seed})")
+        manage(env, "make_corpus", str(size), str(corpus), "--seed", str(seed))
+        manage(env, "migrate", "--no-input", "-v", "0")
+        log(f"import_sources: {size} documents")
+        if os.environ.get("BENCH_PROFILE"):
+            env = {**env, "BENCH_PROFILE": str(work.parent / f"bench-import-{size}.html")}
+        result = worker(env, "import", str(corpus))
+        rate = result["documents"] / result["seconds"]
+        add(
+            "Import",
+            f"import_sources, {result['documents']:,} documents (SQLite)",
+            f"{rate:,.1f} docs/s ({result['seconds']:.0f} s)",
+            f"peak RSS {result['peak_rss_mb']:.0f} MB",
+        )
+        if size == max(sizes) and size < 20_000:
+            add(
+                "Import",
+                "20,000 documents",
+                "not run",
+                f"BENCH_SIZES=1000,20000; ~{20_000 / rate / 60:.0f} min at this rate",
+            )
+        databases[size] = db_url
+    return databases
+
+
+def bench_loaddata(work: Path, size: int, source_db: str) -> Path:
+    fixture = work / f"dump-{size}.json"
+    env = env_for(source_db)
+    log(f"dumpdata of the {size}-document database")
+    started = time.perf_counter()
+    manage(env, "dumpdata", "monographs", "--natural-foreign", "--natural-primary", "--output", str(fixture))
+    dump_seconds = time.perf_counter() - started
+    target = f"sqlite:///{work / f'loaddata-{size}.sqlite3'}"
+    manage(env_for(target), "migrate", "--no-input", "-v", "0")
+    log("loaddata into a fresh SQLite database")
+    result = worker(env_for(target), "loaddata", str(fixture))
+    objects = len(json.loads(fixture.read_text()))
+    add(
+        "Import",
+        f"loaddata, {size:,}-document fixture ({objects:,} objects, {fixture.stat().st_size / 1e6:.0f} MB)",
+        f"{result['seconds']:.0f} s ({objects / result['seconds']:,.0f} objects/s)",
+        f"dumpdata took {dump_seconds:.0f} s; peak RSS {result['peak_rss_mb']:.0f} MB",
+    )
+    return fixture
+
+
+def bench_pages(work: Path, db_url: str, size: int) -> dict:
+    log(f"page timings through WSGIHandler on the {size}-document database")
+    result = worker(env_for(db_url), "page", str(work))
+    cached_note = "page cache in the code" if result["page_cache_in_code"] else "no page cache in the code: warm path"
+    for label, page in result["pages"].items():
+        floor = page["flatpage"]
+        what = f"drug page, {label} monograph ({page['body_chars']:,} chars of Markdown, {page['bytes']:,} B HTML)"
+        for mode in ("uncached", "cached"):
+            t = page[mode]
+            ratio = t["p50"] / floor["p50"]
+            note = f"{ratio:.1f}× the flatpage floor (p50)"
+            if mode == "cached":
+                note += f"; target ≤ 1.3× {'met' if ratio <= 1.3 else 'MISSED'} ({cached_note})"
+            add("Page", f"{what}, {mode}", f"p50 {t['p50']:.2f} ms, p95 {t['p95']:.2f} ms", note)
+        add(
+            "Page",
+            f"flatpage floor, same HTML as the {label} page",
+            f"p50 {floor['p50']:.2f} ms, p95 {floor['p95']:.2f} ms",
+            f"{floor['n']} requests",
+        )
+    small, large = result["pages"]["small"], result["pages"]["large"]
+    constant = small["queries_uncached"] == large["queries_uncached"]
+    add(
+        "Page",
+        "SQL queries per drug page (small / large monograph)",
+        f"uncached {small['queries_uncached']} / {large['queries_uncached']}, "
+        f"cached {small['queries_cached']} / {large['queries_cached']}",
+        "constant: target met" if constant else "NOT constant: target missed",
+    )
+    add("Memory", "bench process serving the in-process pages", f"peak RSS {result['peak_rss_mb']:.0f} MB", "")
+    return result
+
+
+def create_pg_database(server: str, name: str) -> str:
+    import psycopg
+
+    # Connect to template1 (never to the `postgres` database) and copy template0.
+    with psycopg.connect(f"{server}/template1", autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        conn.execute(f'CREATE DATABASE "{name}" TEMPLATE template0')
+    return f"{server}/{name}"
+
+
+def drop_pg_database(server: str, name: str) -> None:
+    import psycopg
+
+    with psycopg.connect(f"{server}/template1", autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def bench_search(work: Path, databases: dict[int, str]) -> None:
+    smallest = min(databases)
+    if not worker(env_for(databases[smallest]), "search-available")["available"]:
+        add(
+            "Search",
+            "p50/p95 over a fixed query set",
+            "n/a (no search yet)",
+            "monographs/search.py and /search/ absent",
+        )
+        return
+    server = os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432")
+    for size, db_url in sorted(databases.items()):
+        result = worker(env_for(db_url), "search")
+        add(
+            "Search",
+            f"{size:,} monographs, SQLite ({result['queries']} queries)",
+            f"p50 {result['p50']:.1f} ms, p95 {result['p95']:.1f} ms",
+            "",
+        )
+        name = f"drugref_bench_search_{size}"
+        try:
+            pg_url = create_pg_database(server, name)
+            fixture = work / f"dump-{size}.json"
+            if not fixture.exists():
+                manage(
+                    env_for(db_url),
+                    *("dumpdata", "monographs", "--natural-foreign", "--natural-primary", "--output", str(fixture)),
+                )
+            manage(env_for(pg_url), "migrate", "--no-input", "-v", "0")
+            log(f"loaddata {size} into PostgreSQL for search")
+            worker(env_for(pg_url), "loaddata", str(fixture))
+            result = worker(env_for(pg_url), "search")
+            note = "target p95 ≤ 25 ms " + ("met" if result["p95"] <= 25 else "MISSED") if size >= 20_000 else ""
+            add(
+                "Search",
+                f"{size:,} monographs, PostgreSQL ({result['queries']} queries)",
+                f"p50 {result['p50']:.1f} ms, p95 {result['p95']:.1f} ms",
+                note,
+            )
+        finally:
+            drop_pg_database(server, name)
+
+
+def nginx_config(work: Path, port: int) -> Path:
+    prefix = work / "nginx"
+    (prefix / "tmp").mkdir(parents=True, exist_ok=True)
+    conf = prefix / "nginx.conf"
+    temp = prefix / "tmp"
+    conf.write_text(
+        f"""worker_processes 2;
+daemon off;
+pid {prefix}/nginx.pid;
+error_log {prefix}/error.log warn;
+events {{ worker_connections 1024; }}
+http {{
+    access_log off;
+    default_type text/html;
+    client_body_temp_path {temp}/body;
+    proxy_temp_path {temp}/proxy;
+    fastcgi_temp_path {temp}/fastcgi;
+    uwsgi_temp_path {temp}/uwsgi;
+    scgi_temp_path {temp}/scgi;
+    server {{
+        listen 127.0.0.1:{port};
+        root {work}/www;
+        location / {{ try_files $uri $uri/index.html =404; }}
+    }}
+}}
+"""
+    )
+    return conf
+
+
+def bench_throughput(work: Path, db_url: str, pages: dict) -> None:
+    if not ensure_packages():
+        add("Throughput", "gunicorn and nginx under wrk", "not run", "wrk/nginx unavailable")
+        return
+    seconds = int(os.environ.get("BENCH_WRK_SECONDS", "30"))
+    connections = int(os.environ.get("BENCH_WRK_CONNECTIONS", "50"))
+    path = pages["pages"]["small"]["path"]
+    flat_path = pages["pages"]["small"]["flat_path"]
+    cached = "cached" if pages["page_cache_in_code"] else "no page cache in the code"
+
+    port = free_port()
+    gunicorn = start(
+        [PYTHON, "-m", "gunicorn", "-w", "2", "-b", f"127.0.0.1:{port}", "drugref.wsgi"],
+        env={**env_for(db_url), "GUNICORN_CMD_ARGS": ""},
+        log_path=work / "gunicorn.log",
+    )
+    try:
+        wait_for_port(port, gunicorn)
+        for _ in range(20):  # warm each worker's templates, connection and any cache
+            for url in (path, flat_path):
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}{url}", timeout=30) as response:
+                    response.read()
+        log(f"wrk {seconds} s, {connections} connections: gunicorn drug page {path}")
+        result = wrk(f"http://127.0.0.1:{port}{path}", seconds, connections)
+        met = result["rps"] >= 1000 and not result["errors"] and not result["non2xx"]
+        note = f"target ≥ 1,000 req/s and 0 errors {'met' if met else 'MISSED'} ({cached})"
+        add("Throughput", "gunicorn, 2 sync workers: drug page", fmt_wrk(result), note)
+        log(f"wrk {seconds} s: gunicorn flatpage floor {flat_path}")
+        result = wrk(f"http://127.0.0.1:{port}{flat_path}", seconds, connections)
+        add("Throughput", "gunicorn, 2 sync workers: flatpage, same HTML", fmt_wrk(result), "Django's floor")
+        add("Memory", "gunicorn (after both runs)", tree_rss(gunicorn), "")
+    finally:
+        stop(gunicorn)
+
+    port = free_port()
+    os.chmod(work, 0o755)  # nginx workers run as an unprivileged user and must read the page
+    nginx = start(["nginx", "-c", str(nginx_config(work, port)), "-e", str(work / "nginx" / "error.log")])
+    try:
+        wait_for_port(port, nginx)
+        log(f"wrk {seconds} s: nginx static file")
+        result = wrk(f"http://127.0.0.1:{port}{path}", seconds, connections)
+        add("Throughput", "nginx, 2 workers: same HTML as a static file", fmt_wrk(result), "static floor")
+        add("Memory", "nginx", tree_rss(nginx), "")
+    finally:
+        stop(nginx)
+
+
+def machine() -> str:
+    cpu = re.search(r"model name\s*:\s*(.*)", Path("/proc/cpuinfo").read_text())
+    mem = re.search(r"MemTotal:\s+(\d+) kB", Path("/proc/meminfo").read_text())
+    return (
+        f"{os.cpu_count()} CPUs ({cpu.group(1) if cpu else 'unknown CPU'}), "
+        f"{int(mem.group(1)) / 1048576:.0f} GiB RAM, Python {platform.python_version()}, {platform.platform()}"
+    )
+
+
+def print_table() -> None:
+    headers = ("section", "measurement", "figure", "baseline / target / note")
+    widths = [max(len(headers[i]), *(len(row[i]) for row in ROWS)) for i in range(4)]
+    line = "| " + " | ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)) + " |"
+    print()
+    print(line)
+    print("|" + "|".join("-" * (w + 2) for w in widths) + "|")
+    for row in ROWS:
+        print("| " + " | ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)) + " |")
+    print()
+
+
+def main() -> int:
+    sizes = sorted({int(s) for s in os.environ.get("BENCH_SIZES", "1000,5000").split(",") if s.strip()})
+    seed = int(os.environ.get("BENCH_SEED", "1"))
+    work = Path(tempfile.mkdtemp(prefix="drugref-bench-"))
+    began = time.monotonic()
+
+    def interrupted(signum, frame):
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, interrupted)
+    signal.signal(signal.SIGHUP, interrupted)
+    log(f"work directory {work}; sizes {sizes}; machine: {machine()}")
+    try:
+        databases = bench_import(work, sizes, seed)
+        bench_loaddata(work, max(sizes), databases[max(sizes)])
+        pages = bench_pages(work, databases[min(sizes)], min(sizes))
+        bench_search(work, databases)
+        bench_throughput(work, databases[min(sizes)], pages)
+    finally:
+        stop_all()
+        if os.environ.get("BENCH_KEEP"):
+            log(f"kept {work}")
+        else:
+            shutil.rmtree(work, ignore_errors=True)
+        if ROWS:
+            print(f"drugref benchmark — {time.strftime('%Y-%m-%d %H:%M')} — {machine()}")
+            print(
+                f"corpus seed {seed}, sizes {', '.join(f'{s:,}' for s in sizes)}; "
+                f"took {(time.monotonic() - began) / 60:.1f} min"
+            )
+            print_table()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

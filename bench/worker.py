@@ -1,0 +1,239 @@
+"""One measurement inside Django, run by bench/run.py in a process of its own; prints one JSON object.
+
+    python -m bench.worker import CORPUS_DIR
+    python -m bench.worker loaddata FIXTURE
+    python -m bench.worker page OUT_DIR
+    python -m bench.worker search
+
+The database is whatever DATABASE_URL names; settings are bench.settings.  Each result carries the
+process's own peak RSS.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import resource
+import statistics
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.settings")
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.core.cache import cache  # noqa: E402
+from django.core.handlers.wsgi import WSGIHandler  # noqa: E402
+from django.core.management import call_command, get_commands  # noqa: E402
+from django.db import connection  # noqa: E402
+from django.test.utils import CaptureQueriesContext  # noqa: E402
+from django.urls import Resolver404, resolve  # noqa: E402
+
+HANDLER = WSGIHandler()
+PAGE_REQUESTS = int(os.environ.get("BENCH_PAGE_REQUESTS", "300"))
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
+
+
+def wsgi_get(path: str, query: str = "") -> tuple[int, bytes]:
+    """One GET through Django's WSGI handler, as gunicorn would call it (response closed included)."""
+    environ = {
+        "REQUEST_METHOD": "GET",
+        "PATH_INFO": path,
+        "QUERY_STRING": query,
+        "SCRIPT_NAME": "",
+        "SERVER_NAME": "127.0.0.1",
+        "SERVER_PORT": "8000",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "HTTP_HOST": "127.0.0.1",
+        "REMOTE_ADDR": "127.0.0.1",
+        "wsgi.version": (1, 0),
+        "wsgi.url_scheme": "http",
+        "wsgi.input": io.BytesIO(b""),
+        "wsgi.errors": sys.stderr,
+        "wsgi.multithread": False,
+        "wsgi.multiprocess": True,
+        "wsgi.run_once": False,
+    }
+    status = []
+    response = HANDLER(environ, lambda s, headers, exc_info=None: status.append(s))
+    try:
+        body = b"".join(response)
+    finally:
+        response.close()
+    return int(status[0].split()[0]), body
+
+
+def timed(path: str, query: str = "", clear_cache: bool = False, n: int = PAGE_REQUESTS) -> dict:
+    for _ in range(10):  # warm-up: templates, URL resolver, connection
+        wsgi_get(path, query)
+    times = []
+    for _ in range(n):
+        if clear_cache:
+            cache.clear()
+        start = time.perf_counter()
+        status, _ = wsgi_get(path, query)
+        times.append((time.perf_counter() - start) * 1000)
+        if status != 200:
+            raise SystemExit(f"GET {path}?{query} answered {status}")
+    return {"p50": statistics.median(times), "p95": percentile(times, 95), "n": n}
+
+
+def queries(path: str) -> int:
+    cache.clear()
+    with CaptureQueriesContext(connection) as captured:
+        wsgi_get(path)
+    return len(captured.captured_queries)
+
+
+def do_import(corpus: str) -> dict:
+    files = sum(1 for p in Path(corpus).iterdir() if p.is_file())
+    profile = os.environ.get("BENCH_PROFILE")
+    profiler = None
+    if profile:
+        from pyinstrument import Profiler
+
+        profiler = Profiler()
+        profiler.start()
+    start = time.perf_counter()
+    call_command("import_sources", corpus, verbosity=0)
+    seconds = time.perf_counter() - start
+    if profiler:
+        profiler.stop()
+        Path(profile).write_text(profiler.output_html())
+    return {"documents": files, "seconds": seconds, "peak_rss_mb": peak_rss_mb()}
+
+
+def do_loaddata(fixture: str) -> dict:
+    start = time.perf_counter()
+    call_command("loaddata", fixture, verbosity=0)
+    return {"seconds": time.perf_counter() - start, "peak_rss_mb": peak_rss_mb()}
+
+
+def do_page(out_dir: str) -> dict:
+    """Drug pages (small and large monograph) against flatpages serving the same final HTML."""
+    from django.contrib.flatpages.models import FlatPage
+    from django.contrib.sites.models import Site
+    from django.db.models import Count
+
+    from monographs.models import Monograph
+
+    # Drugs with one monograph only, so the two pages differ in size alone (a second monograph adds a lookup).
+    primaries = list(
+        Monograph.objects.filter(is_primary=True, kind="reference", revisions__status="published")
+        .annotate(siblings=Count("drug__monographs", distinct=True))
+        .filter(siblings=1)
+        .select_related("drug")
+        .values_list("drug__slug", "revisions__body")
+    )
+    by_size = sorted(primaries, key=lambda row: (len(row[1]), row[0]))
+    picks = {"small": by_size[0][0], "large": by_size[-1][0]}
+    site = Site.objects.get(pk=1)
+    result = {"pages": {}, "peak_rss_mb": 0.0}
+    for label, slug in picks.items():
+        path = f"/drugs/{slug}/"
+        status, html = wsgi_get(path)
+        assert status == 200, (path, status)
+        page, _ = FlatPage.objects.update_or_create(
+            url=path, defaults={"title": slug, "content": html.decode("utf-8"), "template_name": ""}
+        )
+        page.sites.set([site])
+        flat_path = "/flat" + path
+        status, flat_html = wsgi_get(flat_path)
+        assert flat_html == html, "the flatpage must serve byte-identical HTML"
+        target = Path(out_dir) / "www" / path.strip("/") / "index.html"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(html)
+        cold_queries = queries(path)
+        wsgi_get(path)
+        with CaptureQueriesContext(connection) as warm:
+            wsgi_get(path)
+        result["pages"][label] = {
+            "path": path,
+            "flat_path": flat_path,
+            "bytes": len(html),
+            "body_chars": len(by_size[0 if label == "small" else -1][1]),
+            "queries_uncached": cold_queries,
+            "queries_cached": len(warm.captured_queries),
+            "uncached": timed(path, clear_cache=True),
+            "cached": timed(path),
+            "flatpage": timed(flat_path),
+        }
+    result["page_cache_in_code"] = any(
+        page["queries_cached"] < page["queries_uncached"] for page in result["pages"].values()
+    )
+    result["peak_rss_mb"] = peak_rss_mb()
+    return result
+
+
+def search_available() -> bool:
+    try:
+        resolve("/search/")
+    except Resolver404:
+        return False
+    import importlib.util
+
+    return importlib.util.find_spec("monographs.search") is not None
+
+
+def do_search() -> dict:
+    """p50/p95 of /search/?q= over a fixed query set drawn from the corpus in the database."""
+    from urllib.parse import urlencode
+
+    from monographs.models import Alias, BrandName, Drug
+
+    if not search_available():
+        return {"available": False}
+    if "reindex_search" in get_commands():
+        call_command("reindex_search", verbosity=0)
+    names = list(Drug.objects.order_by("slug").values_list("name", flat=True)[:200:40])
+    brands = list(BrandName.objects.order_by("slug").values_list("name", flat=True)[:200:40])
+    aliases = list(Alias.objects.order_by("slug").values_list("name", flat=True)[:5])
+    typos = [name[0] + name[2] + name[1] + name[3:] for name in names]  # letter swap
+    words = ["osteonecrosis", "hypocalcaemia", "photosensitivity", "renal function", "angioedema"]
+    query_set = names + brands + aliases + typos + words
+    rounds = max(1, int(os.environ.get("BENCH_SEARCH_ROUNDS", "5")))
+    times = []
+    for q in query_set:  # warm-up
+        wsgi_get("/search/", urlencode({"q": q}))
+    for _ in range(rounds):
+        for q in query_set:
+            start = time.perf_counter()
+            status, _ = wsgi_get("/search/", urlencode({"q": q}))
+            times.append((time.perf_counter() - start) * 1000)
+            if status != 200:
+                raise SystemExit(f"search {q!r} answered {status}")
+    return {
+        "available": True,
+        "queries": len(query_set),
+        "p50": statistics.median(times),
+        "p95": percentile(times, 95),
+        "peak_rss_mb": peak_rss_mb(),
+    }
+
+
+def main(argv: list[str]) -> None:
+    task, *args = argv
+    result = {
+        "import": lambda: do_import(*args),
+        "loaddata": lambda: do_loaddata(*args),
+        "page": lambda: do_page(*args),
+        "search": do_search,
+        "search-available": lambda: {"available": search_available()},
+    }[task]()
+    print("BENCH-RESULT " + json.dumps(result))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
