@@ -32,6 +32,7 @@ from .models import (
     Revision,
     WorkflowEvent,
 )
+from .pagecache import content_changed
 from .search import reindex_drug
 from .views import monograph_page
 
@@ -69,6 +70,7 @@ class DrugAdmin(admin.ModelAdmin):
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
         reindex_drug(form.instance)  # names, aliases and brands are what search matches first
+        content_changed()  # and what every page about the drug shows
 
 
 @admin.register(Author)

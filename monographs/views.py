@@ -12,6 +12,7 @@ from django.views.decorators.cache import cache_control
 from django.views.decorators.http import condition, require_safe
 
 from .models import Alias, BrandName, Comparison, Drug, DrugClass, Monograph, Revision
+from .pagecache import whole_page
 from .rendering import render_comparison, render_page, render_page_cached
 from .search import close_matches, search
 from .structured import Page, fhir_medication_knowledge, json_ld, monograph_json, script_json
@@ -134,8 +135,22 @@ def drug_index(request):
     return render(request, "monographs/drug_index.html", {"groups": groups})
 
 
-@revalidate(lambda request, slug: _published_at(drug__slug=slug, is_primary=True))
+def _drug_stamp(request, slug):
+    """When the drug's primary monograph went live (asked once per request: 304 check and page cache)."""
+    if not hasattr(request, "_drugref_stamp"):
+        request._drugref_stamp = _published_at(drug__slug=slug, is_primary=True)
+    return request._drugref_stamp
+
+
+def _monograph_stamp(request, slug):
+    if not hasattr(request, "_drugref_stamp"):
+        request._drugref_stamp = _published_at(slug=slug)
+    return request._drugref_stamp
+
+
+@revalidate(_drug_stamp)
 @require_safe
+@whole_page(_drug_stamp)
 def drug_detail(request, slug):
     monograph = Monograph.objects.select_related("drug").filter(drug__slug=slug, is_primary=True).first()
     if monograph is not None:
@@ -150,8 +165,9 @@ def drug_detail(request, slug):
     return HttpResponsePermanentRedirect(other.drug.get_absolute_url())
 
 
-@revalidate(lambda request, slug: _published_at(slug=slug))
+@revalidate(_monograph_stamp)
 @require_safe
+@whole_page(_monograph_stamp)
 def monograph_detail(request, slug):
     monograph = get_object_or_404(Monograph.objects.select_related("drug"), slug=slug)
     if monograph.is_primary:

@@ -29,6 +29,7 @@ from .models import (
     add_months,
     now,
 )
+from .pagecache import content_changed
 from .search import reindex_monograph
 
 S = Revision.Status
@@ -209,6 +210,7 @@ def publish(revision: Revision, user, confirm_broken_links: bool = False, commen
         monograph.next_review = add_months(moment.date(), monograph.review_interval_months)
         monograph.save(update_fields=["next_review"])
         reindex_monograph(monograph)  # in the transaction: a rollback takes the index back too
+        content_changed()
     _refresh(revision, locked)
 
 
@@ -221,6 +223,7 @@ def unpublish(revision: Revision, user, comment: str) -> None:
         _record(locked, user, move.source, move.target, comment.strip())
         monograph = locked.monograph
         reindex_monograph(monograph)  # in the transaction: a rollback takes the index back too
+        content_changed()
     _refresh(revision, locked)
 
 

@@ -34,6 +34,7 @@ from ..models import (
     add_months,
     unique_slug,
 )
+from ..pagecache import content_changed
 from ..search import reindex_drug
 from .cleaning import is_misspelling
 from .sources import FORMAT_B, FORMAT_LABELS, ParsedDocument, SourceError, iter_source_paths, parse_document
@@ -281,6 +282,7 @@ def _write(doc: ParsedDocument, report: ImportReport) -> None:
     # The live revision changed: the drug's other monographs carry its names too (a brand or alias
     # this document added), so the whole drug is reindexed.
     reindex_drug(drug)
+    content_changed()
     (report.updated if live is not None else report.created).append(doc.filename)
 
 

@@ -1,0 +1,46 @@
+"""The whole-page cache of monograph pages: one query on a hit, never stale after a change."""
+
+import pytest
+
+from monographs.models import Monograph
+from monographs.pagecache import content_changed
+
+from . import factories
+from .conftest import make_user
+from .test_workflow import NEW_DOSE, to_approved
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_cached_drug_page_costs_one_query(client, seeded, django_assert_num_queries):
+    first = client.get("/drugs/denosumab/").content
+    with django_assert_num_queries(1):
+        again = client.get("/drugs/denosumab/")
+    assert again.status_code == 200 and again.content == first
+
+
+def test_publishing_through_the_workflow_shows_at_once(client, seeded):
+    client.get("/drugs/denosumab/")
+    alice, bob, carol = (
+        make_user("alice", "Authors"),
+        make_user("bob", "Proof-readers"),
+        make_user("carol", "Publishers"),
+    )
+    draft = to_approved(Monograph.objects.get(slug="denosumab").start_draft(alice), alice, bob)
+    draft.publish(carol)
+    assert NEW_DOSE.split("** ")[1] in client.get("/drugs/denosumab/").content.decode()
+
+
+def test_a_change_elsewhere_refreshes_related_lists(client, seeded):
+    assert "Othermab" not in client.get("/drugs/denosumab/").content.decode()
+    other = factories.drug("Othermab", classes=["Antiresorptive agents"])
+    factories.monograph(other)
+    content_changed()  # what publish, import and drug edits call
+    assert "Othermab" in client.get("/drugs/denosumab/").content.decode()
+
+
+def test_unpublishing_removes_the_page_at_once(client, seeded):
+    client.get("/monographs/denosumab-patient-information/")
+    live = Monograph.objects.get(slug="denosumab-patient-information").revisions.live().get()
+    live.unpublish(make_user("carol", "Publishers"), "Withdrawn")
+    assert client.get("/monographs/denosumab-patient-information/").status_code == 404
