@@ -418,6 +418,12 @@ class RevisionAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False  # every version is kept
 
+    def has_change_permission(self, request, obj=None):
+        # Once submitted a revision never changes: its page is view-only, whoever asks.
+        if obj is not None and not obj.is_editable:
+            return False
+        return super().has_change_permission(request, obj)
+
     def get_fields(self, request, obj=None):
         fields = ["status_display", "proof_read_by", "title", "summary", "body", "change_note", "expected_version"]
         if obj is not None and obj.source_file:

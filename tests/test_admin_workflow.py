@@ -94,6 +94,18 @@ def test_submitted_revisions_are_read_only_in_the_admin(client, draft, alice):
     assert Revision.objects.get(pk=draft.pk).body != "rewritten"
 
 
+def test_saving_a_submitted_revision_is_refused_not_an_error(client, draft, alice):
+    client.force_login(alice)
+    data = form_data(client, draft)
+    to_review(draft, alice)
+    data["body"] = "rewritten after submission"
+    response = client.post(change_url(draft), data)
+    assert response.status_code == 403
+    assert Revision.objects.get(pk=draft.pk).body != "rewritten after submission"
+    page = client.get(change_url(draft)).content.decode()
+    assert 'name="_save"' not in page and "Approve" not in page  # view-only; alice cannot approve her own
+
+
 def test_a_crafted_post_cannot_approve_ones_own_revision_as_a_superuser(client, seeded, root):
     draft = Monograph.objects.get(slug="denosumab").start_draft(root)
     to_review(draft, root)
