@@ -21,9 +21,6 @@ from .models import (
     Author,
     BrandName,
     Comparison,
-    ComparisonAttribute,
-    ComparisonCell,
-    ComparisonSubject,
     Credit,
     Drug,
     DrugClass,
@@ -306,29 +303,9 @@ class ComparisonForm(forms.ModelForm):
         return comparison
 
     def save_grid(self, comparison):
-        from .importers.loader import find_class, find_drug
+        from .importers.loader import write_table
 
-        subjects, attributes = self.parsed
-        comparison.subjects.all().delete()
-        comparison.attributes.all().delete()
-        created = []
-        for position, label in enumerate(subjects, start=1):
-            name = label.rstrip("*†‡ ").strip()
-            drug = find_drug(name)
-            created.append(
-                ComparisonSubject.objects.create(
-                    comparison=comparison,
-                    position=position,
-                    label=label,
-                    drug=drug,
-                    drug_class=None if drug else find_class(name),
-                )
-            )
-        for position, (label, cells) in enumerate(attributes, start=1):
-            attribute = ComparisonAttribute.objects.create(comparison=comparison, position=position, label=label)
-            ComparisonCell.objects.bulk_create(
-                ComparisonCell(subject=s, attribute=attribute, text=t) for s, t in zip(created, cells, strict=True)
-            )
+        write_table(comparison, *self.parsed)
 
 
 class ComparisonInline(EditableWhileDraft, admin.StackedInline):

@@ -169,26 +169,39 @@ def _monograph(doc: ParsedDocument, drug: Drug) -> Monograph:
     return monograph
 
 
+def write_table(comparison: Comparison, subjects: list[str], rows: list[tuple[str, list[str]]]) -> None:
+    """Replace a comparison's subjects, attributes and cells; subjects are linked to a drug or class by name.
+
+    Used by the importer and by the admin's grid editor, so both link “Denusomab” or “Bisphosphonates*” alike.
+    """
+    comparison.subjects.all().delete()
+    comparison.attributes.all().delete()
+    columns = []
+    for position, label in enumerate(subjects, start=1):
+        name = label.rstrip("*†‡ ").strip()
+        drug = find_drug(name)
+        columns.append(
+            ComparisonSubject.objects.create(
+                comparison=comparison,
+                position=position,
+                label=label,
+                drug=drug,
+                drug_class=None if drug else find_class(name),
+            )
+        )
+    for position, (label, cells) in enumerate(rows, start=1):
+        attribute = ComparisonAttribute.objects.create(comparison=comparison, position=position, label=label)
+        ComparisonCell.objects.bulk_create(
+            ComparisonCell(subject=column, attribute=attribute, text=text)
+            for column, text in zip(columns, cells, strict=True)
+        )
+
+
 def _comparison(revision: Revision, parsed) -> None:
     comparison = Comparison.objects.create(
         revision=revision, slug=parsed.slug, caption=parsed.caption[:500], footnotes=parsed.footnotes
     )
-    subjects = []
-    for position, label in enumerate(parsed.subjects, start=1):
-        name = label.rstrip("*†‡ ").strip()
-        drug = find_drug(name)
-        drug_class = None if drug else find_class(name)
-        subjects.append(
-            ComparisonSubject.objects.create(
-                comparison=comparison, position=position, label=label, drug=drug, drug_class=drug_class
-            )
-        )
-    for position, (label, row) in enumerate(zip(parsed.attributes, parsed.cells, strict=True), start=1):
-        attribute = ComparisonAttribute.objects.create(comparison=comparison, position=position, label=label)
-        ComparisonCell.objects.bulk_create(
-            ComparisonCell(subject=subject, attribute=attribute, text=text)
-            for subject, text in zip(subjects, row, strict=True)
-        )
+    write_table(comparison, parsed.subjects, list(zip(parsed.attributes, parsed.cells, strict=True)))
 
 
 def _write(doc: ParsedDocument, report: ImportReport) -> None:
