@@ -72,3 +72,11 @@ def test_a_small_corpus_imports_through_import_sources(tmp_path):
     assert Comparison.objects.count() == 11
     assert LegacyPath.objects.count() == 11
     assert Drug.objects.filter(classes__isnull=True).count() == 0
+
+
+def test_brand_names_do_not_run_out_at_twenty_thousand_documents():
+    """About two brands per reference drug: more than the ~21,800 two-syllable brand names there are."""
+    writer = CorpusWriter(20_000, seed=1)
+    brands = [writer.new_brand() for _ in range(40_000)]
+    assert len({name.lower() for name in brands}) == 40_000
+    assert all(re.fullmatch(r"[A-Z][a-z]+", name) for name in brands)

@@ -231,11 +231,14 @@ class CorpusWriter:
         raise CommandError("ran out of drug names; use a different seed")
 
     def new_brand(self) -> str:
-        while True:
-            name = (self._syllable() + self._syllable()[:-1] + self.rng.choice(BRAND_ENDINGS)).capitalize()
+        """A short brand name; a syllable longer once the two-syllable names run out (~20,000 of them)."""
+        for attempt in range(10_000):
+            syllables = 2 if attempt < 50 else 3
+            name = "".join(self._syllable() for _ in range(syllables))[:-1] + self.rng.choice(BRAND_ENDINGS)
             if slugify(name) not in self.names.taken:
                 self.names.taken.add(slugify(name))
-                return name
+                return name.capitalize()
+        raise CommandError("ran out of brand names; use a different seed")
 
     def misspelling(self, drug: Drug) -> str | None:
         """The drug's name with two neighbouring letters swapped (never the first), if it is unambiguous."""
