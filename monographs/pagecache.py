@@ -1,9 +1,10 @@
 """Whole-page cache for the monograph pages, the site's hot path.
 
-A cached page is keyed by its path, the live revision's publication time (so publishing that
-monograph changes the key at once) and a content generation that every publish, unpublish, import
-and drug edit moves on (so lists of related drugs and other monographs never go stale).  A cache
-hit costs one small query, like a flatpage.  If the cache is down, pages render as if uncached.
+A cached page is stored under its path and tagged with the live revision's publication time (so
+publishing that monograph makes it stale at once) and a content generation that every publish,
+unpublish, import and drug edit moves on (so lists of related drugs and other monographs never go
+stale).  A cache hit costs one small query, like a flatpage, and one cache round trip (the generation
+and the page are read together).  If the cache is down, pages render as if uncached.
 """
 
 from __future__ import annotations
@@ -29,43 +30,40 @@ def content_changed() -> None:
         logger.warning("cache unavailable; content generation not moved on", exc_info=True)
 
 
-def _generation() -> int | None:
-    try:
-        generation = cache.get(GENERATION_KEY)
-        if generation is None:
-            cache.add(GENERATION_KEY, time.time_ns(), None)
-            generation = cache.get(GENERATION_KEY)
-        return generation
-    except Exception:  # noqa: BLE001
-        logger.warning("cache unavailable; serving pages uncached", exc_info=True)
-        return None
+def _new_generation() -> int:
+    cache.add(GENERATION_KEY, time.time_ns(), None)
+    return cache.get(GENERATION_KEY)
 
 
 def whole_page(stamp):
-    """Cache a view's 200 HTML responses under (generation, path, stamp(request, **kwargs)).
+    """Cache a view's 200 HTML responses under its path, tagged with (generation, stamp(request, **kwargs)).
 
-    `stamp` returns None when there is nothing live to show: the view then runs (and answers 404).
+    One cache round trip per request: the generation and the page are read together, and a page
+    tagged with another generation or stamp is stale.  `stamp` returns None when there is nothing live
+    to show: the view then runs (and answers 404).
     """
 
     def decorate(view):
         @wraps(view)
         def wrapped(request, *args, **kwargs):
-            generation = _generation()
             value = stamp(request, *args, **kwargs)
-            if generation is None or value is None:
+            if value is None:
                 return view(request, *args, **kwargs)
-            path = hashlib.sha256(request.path.encode()).hexdigest()[:32]
-            key = f"drugref:html:{generation}:{path}:{value.timestamp() if hasattr(value, 'timestamp') else value}"
+            key = "drugref:html:" + hashlib.sha256(request.path.encode()).hexdigest()[:32]
             try:
-                html = cache.get(key)
-            except Exception:  # noqa: BLE001
-                html = None
-            if html is not None:
-                return HttpResponse(html, content_type="text/html; charset=utf-8")
+                found = cache.get_many([GENERATION_KEY, key])
+                generation = found.get(GENERATION_KEY) or _new_generation()
+            except Exception:  # noqa: BLE001 - the page renders uncached
+                logger.warning("cache unavailable; serving pages uncached", exc_info=True)
+                return view(request, *args, **kwargs)
+            tag = (generation, value.timestamp() if hasattr(value, "timestamp") else value)
+            tagged = found.get(key)
+            if tagged is not None and tagged[0] == tag:
+                return HttpResponse(tagged[1], content_type="text/html; charset=utf-8")
             response = view(request, *args, **kwargs)
             if response.status_code == 200 and not response.streaming:
                 try:
-                    cache.set(key, response.content, PAGE_SECONDS)
+                    cache.set(key, (tag, response.content), PAGE_SECONDS)
                 except Exception:  # noqa: BLE001
                     logger.warning("cache unavailable; page not stored", exc_info=True)
             return response
