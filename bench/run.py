@@ -1,7 +1,7 @@
 """`make bench`: drugref's figures beside their baselines, measured side by side in one run.
 
 Environment:
-    BENCH_SIZES           corpus sizes to import, comma-separated (default 1000,5000); the smallest
+    BENCH_SIZES           corpus sizes to import, comma-separated (default 1000,20000); the smallest
                           serves the page and throughput figures, the largest the loaddata figure
     BENCH_SEED            corpus seed (default 1)
     BENCH_WRK_SECONDS     length of each wrk run (default 30)
@@ -430,7 +430,7 @@ def print_table() -> None:
 
 
 def main() -> int:
-    sizes = sorted({int(s) for s in os.environ.get("BENCH_SIZES", "1000,5000").split(",") if s.strip()})
+    sizes = sorted({int(s) for s in os.environ.get("BENCH_SIZES", "1000,20000").split(",") if s.strip()})
     seed = int(os.environ.get("BENCH_SEED", "1"))
     work = Path(tempfile.mkdtemp(prefix="drugref-bench-"))
     began = time.monotonic()

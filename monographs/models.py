@@ -720,12 +720,17 @@ class SearchEntry(models.Model):
 
     monograph = models.OneToOneField(Monograph, on_delete=models.CASCADE, related_name="search_entry")
     revision = models.ForeignKey(Revision, on_delete=models.CASCADE, related_name="+")
+    title = models.CharField(max_length=300, db_index=True, help_text="The live revision's title (sort order)")
     names = models.TextField(help_text="INN, title, aliases and brand names, one per line")
     misspellings = models.TextField(blank=True, help_text="Aliases recorded as misspellings, one per line")
     summary = models.TextField(blank=True)
     body = models.TextField(blank=True, help_text="Plain text of the rendered body, tables and FAQs")
-    # PostgreSQL only (GIN-indexed, weighted: names A, summary B, body C); stays empty on SQLite.
+    # PostgreSQL only, each GIN-indexed; they stay empty on SQLite, where FTS5 tables kept by triggers
+    # do the same work (migration 0006).  `vector` holds everything (names A, summary B, body C); the
+    # two small ones let a query sort names and summaries without reading any body.
     vector = SearchVectorField(null=True, editable=False)
+    name_vector = SearchVectorField(null=True, editable=False)
+    summary_vector = SearchVectorField(null=True, editable=False)
     indexed_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -733,6 +738,22 @@ class SearchEntry(models.Model):
 
     def __str__(self):
         return f"search entry for {self.monograph}"
+
+
+class SearchWord(models.Model):
+    """Every word of the indexed names, once: where PostgreSQL looks for the name a misspelt query
+    word was meant to be (a pg_trgm GIN index on one short word per row answers in a few
+    milliseconds; the same over whole lists of names took a hundred).  Derived data, like
+    SearchEntry: `reindex_search` rebuilds it and drops words no longer in any name."""
+
+    word = models.CharField(max_length=300, unique=True, help_text="Lower case")
+    written = models.CharField(max_length=300, help_text="As a name writes it")
+    correction = models.CharField(
+        max_length=300, blank=True, help_text="For a recorded misspelling: the name of its drug"
+    )
+
+    def __str__(self):
+        return self.written
 
 
 def unique_slug(model, text: str, field: str = "slug", exclude_pk=None, **scope) -> str:

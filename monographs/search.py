@@ -1,18 +1,30 @@
 """Search over live monographs: ranked, forgiving of misspellings, with highlighted snippets.
 
 The index is `SearchEntry`, one row per monograph that has a live revision.  Whatever changes a
-monograph's live revision calls `reindex_monograph(monograph)` afterwards (the importer does; so must
+monograph's live revision calls `reindex_monograph(monograph)` afterwards (the importer does; so do
 publish and unpublish); `reindex_drug(drug)` after a drug's names or brands change;
 `manage.py reindex_search` rebuilds everything (e.g. after `loaddata`).  Results are also filtered on
 the revision being live, so a stale entry can never show a draft or an unpublished page.
 
-Ranking: a match in the names (INN, title, aliases, brand names) comes first, then one in the
-summary, then one in the body.  Names forgive misspellings ("prollia", "xgiva", "denusomab").
+The rules, the same on both databases:
 
-- PostgreSQL: a stored `tsvector` (names weight A, summary B, body C; GIN-indexed) answers
-  full-text queries, and pg_trgm's word similarity on the names catches misspellings.
-- SQLite: the same rules in Python over every entry (fine for a few thousand monographs), with an
-  edit distance standing in for trigrams.
+1. Each word of the query but stopwords is a term.  Names that share trigrams with a term of four
+   letters or more are candidates for its correction; their words within a typing slip of it
+   (`is_close`) are the term's alternatives ("prollia" → Prolia, "xgiva" → Xgeva).
+2. A monograph matches when every term (stemmed) occurs in it, or one of its alternatives in its names.
+3. Results come tier by tier, best first: a term or an alternative in the names (exact matches before
+   slips), then a term in the summary (ranked), then the rest — pages whose text merely mentions the
+   words — A–Z by title.  Ranking that last tier would mean reading the full text of every page that
+   matched (12,000 of 20,000 for a common side effect) on every query; sorting by title walks an index
+   and stops after the last result shown.
+
+Each query therefore reads only what it shows:
+
+- PostgreSQL: GIN-indexed tsvectors — `vector` (names A, summary B, body C) decides what matches,
+  the small `name_vector` and `summary_vector` the tier and rank — and a pg_trgm GIN index on the
+  names for the candidates.
+- SQLite: an FTS5 table over names, summary and body (column filters give the tiers, bm25 the rank)
+  and an FTS5 trigram table over the names, both kept by triggers (migration 0006).
 
 "Did you mean …?" offers the closest name for a word that is not one, and the drug's name for a
 recorded misspelling.
@@ -22,10 +34,11 @@ from __future__ import annotations
 
 import operator
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import reduce
 
-from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector, TrigramWordSimilarity
+from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector, TrigramSimilarity
 from django.db import connection, transaction
 from django.db.models import BooleanField, ExpressionWrapper, F, Q, Value
 from django.db.models.functions import Greatest
@@ -33,13 +46,14 @@ from django.utils.html import escape, strip_tags
 from django.utils.safestring import SafeString, mark_safe
 
 from .importers.cleaning import damerau_distance
-from .models import Alias, Drug, Monograph, Revision, SearchEntry
+from .models import Alias, Drug, Monograph, Revision, SearchEntry, SearchWord
 from .rendering import render_page
 
 MAX_QUERY = 200
 LIMIT = 25
-# pg_trgm word similarity from which a name is a candidate for a misspelling of a query word.
-TRIGRAM_CANDIDATE = 0.3
+CANDIDATES = 20  # names per term considered as corrections of a slip
+# A name word is a candidate for the correction of a query word from a pg_trgm similarity of 0.3
+# (pg_trgm's default `similarity_threshold`; "xgiva" ~ "xgeva" scores 0.33); `is_close` then decides.
 SNIPPET_CHARS = 220
 STOPWORDS = frozenset(
     "a an and are as at be by for from how i in is it of on or the to what when which who why with".split()  # noqa: SIM905
@@ -58,37 +72,72 @@ def _plain_text(html: str) -> str:
     return " ".join(html_lib.unescape(strip_tags(html.replace("<", " <"))).split())
 
 
-def reindex_monograph(monograph: Monograph) -> SearchEntry | None:
-    """Bring the monograph's search entry in line with its live revision; remove it when none is live."""
-    revision = Revision.objects.live().filter(monograph=monograph).first()
-    if revision is None:
-        SearchEntry.objects.filter(monograph=monograph).delete()
-        return None
+def _postgres_vectors(entries) -> None:
+    """Fill the PostgreSQL vectors from the text columns (SQLite's FTS5 triggers need no such step)."""
+    if connection.vendor == "postgresql":
+        entries.update(
+            vector=SearchVector("names", weight="A", config="english")
+            + SearchVector("summary", weight="B", config="english")
+            + SearchVector("body", weight="C", config="english"),
+            name_vector=SearchVector("names", config="english"),
+            summary_vector=SearchVector("summary", config="english"),
+        )
+
+
+def _entry_fields(monograph: Monograph, revision: Revision, body: str | None = None) -> dict:
     drug = monograph.drug
     aliases = list(drug.aliases.all())
     names = [drug.name, revision.title]
     names += [alias.name for alias in aliases if alias.kind != Alias.Kind.MISSPELLING]
     names += [brand.name for brand in drug.brands.all()]
     misspellings = [alias.name for alias in aliases if alias.kind == Alias.Kind.MISSPELLING]
-    page = render_page(revision)
-    body = " ".join([_plain_text(page.html)] + [f"{q} {_plain_text(a)}" for q, a in page.faqs])
+    if body is None:
+        page = render_page(revision)
+        body = " ".join([_plain_text(page.html)] + [f"{q} {_plain_text(a)}" for q, a in page.faqs])
+    return {
+        "revision": revision,
+        "title": revision.title,
+        "names": "\n".join(dict.fromkeys(names + misspellings)),
+        "misspellings": "\n".join(misspellings),
+        "summary": revision.summary,
+        "body": body,
+    }
+
+
+def name_words(entry: SearchEntry, drug_name: str) -> list[tuple[str, str, str]]:
+    """(word, as written, correction) for each word of the entry's names; a recorded misspelling of
+    one word is corrected to the drug's name."""
+    misspellings = {name.casefold() for name in entry.misspellings.splitlines()}
+    rows = {}
+    for written in _WORD.findall(entry.names):
+        word = written.casefold()
+        rows.setdefault(word, (word, written, drug_name if word in misspellings else ""))
+    return list(rows.values())
+
+
+def _add_words(entries) -> None:
+    """PostgreSQL: add the entries' name words to SearchWord (see the model)."""
+    if connection.vendor == "postgresql":
+        rows = {}
+        for entry in entries.select_related("monograph__drug").only("names", "misspellings", "monograph__drug__name"):
+            for word, written, correction in name_words(entry, entry.monograph.drug.name):
+                rows.setdefault(word, SearchWord(word=word[:300], written=written[:300], correction=correction[:300]))
+        SearchWord.objects.bulk_create(rows.values(), ignore_conflicts=True, batch_size=2000)
+
+
+def reindex_monograph(monograph: Monograph, vectors: bool = True) -> SearchEntry | None:
+    """Bring the monograph's search entry in line with its live revision; remove it when none is live."""
+    revision = Revision.objects.live().filter(monograph=monograph).first()
+    if revision is None:
+        SearchEntry.objects.filter(monograph=monograph).delete()
+        return None
     with transaction.atomic():
         entry, _ = SearchEntry.objects.update_or_create(
-            monograph=monograph,
-            defaults={
-                "revision": revision,
-                "names": "\n".join(dict.fromkeys(names + misspellings)),
-                "misspellings": "\n".join(misspellings),
-                "summary": revision.summary,
-                "body": body,
-            },
+            monograph=monograph, defaults=_entry_fields(monograph, revision)
         )
-        if connection.vendor == "postgresql":
-            SearchEntry.objects.filter(pk=entry.pk).update(
-                vector=SearchVector("names", weight="A", config="english")
-                + SearchVector("summary", weight="B", config="english")
-                + SearchVector("body", weight="C", config="english")
-            )
+        if vectors:
+            _postgres_vectors(SearchEntry.objects.filter(pk=entry.pk))
+            _add_words(SearchEntry.objects.filter(pk=entry.pk))
     return entry
 
 
@@ -98,12 +147,35 @@ def reindex_drug(drug: Drug) -> None:
         reindex_monograph(monograph)
 
 
-def reindex_all() -> int:
-    """Rebuild the whole index; returns the number of entries."""
+def reindex_all(rerender: bool = False) -> int:
+    """Rebuild the whole index; returns the number of entries.
+
+    An entry already built from the live revision keeps its body text (rendering every page is what
+    makes a rebuild slow) unless `rerender` is set, e.g. after a change to the renderer; names, title
+    and summary are always rebuilt, and the PostgreSQL vectors in one statement at the end.
+    """
     SearchEntry.objects.exclude(revision__status=Revision.Status.PUBLISHED).delete()
+    built = dict(SearchEntry.objects.values_list("revision_id", "id"))
     count = 0
-    for monograph in Monograph.objects.select_related("drug"):
-        count += reindex_monograph(monograph) is not None
+    with transaction.atomic():
+        revisions = Revision.objects.live().select_related("monograph__drug")
+        revisions = revisions.prefetch_related("monograph__drug__aliases", "monograph__drug__brands")
+        for revision in revisions.order_by("pk"):
+            monograph = revision.monograph
+            if revision.pk in built and not rerender:
+                body = SearchEntry.objects.filter(pk=built[revision.pk]).values_list("body", flat=True)[0]
+                fields = _entry_fields(monograph, revision, body=body)
+            else:
+                fields = _entry_fields(monograph, revision)
+            SearchEntry.objects.update_or_create(monograph=monograph, defaults=fields)
+            count += 1
+        _postgres_vectors(SearchEntry.objects.all())
+        SearchWord.objects.all().delete()  # words of names no longer indexed go
+        _add_words(SearchEntry.objects.all())
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:  # fresh planner statistics after rewriting every row
+            cursor.execute("ANALYZE monographs_searchentry")
+            cursor.execute("ANALYZE monographs_searchword")
     return count
 
 
@@ -163,19 +235,30 @@ class Results:
     suggestion: str | None = None  # "Did you mean …?"
 
 
-def _marks(terms: list[str]):
+def _marks(terms: list[str], alternatives: Iterable[str] = ()):
+    """Does a word match a term (stemmed) or one of the alternatives found for a misspelt term?"""
     stems = {stem(t) for t in terms}
+    alternatives = set(alternatives)
 
     def matches(word: str) -> bool:
         word = word.casefold()
-        return stem(word) in stems or any(is_close(t, word) for t in terms)
+        return word in alternatives or stem(word) in stems
 
     return matches
 
 
-def highlight(text: str, terms: list[str]) -> SafeString:
-    """Escape all of `text`, then wrap each word matching a term in <mark>."""
-    matches = _marks(terms)
+def _first_match(text: str, terms: list[str], alternatives: Iterable[str] = ()):
+    """The first word of `text` that `_marks` would mark, found by a regular expression over the words
+    that could (a stem less its last letter starts every word with that stem) and then checked."""
+    matches = _marks(terms, alternatives)
+    prefixes = {stem(t)[:-1] or stem(t) for t in terms} | set(alternatives)
+    pattern = re.compile(r"\b(?:" + "|".join(map(re.escape, sorted(prefixes))) + r")\w*", re.IGNORECASE)
+    return next((m for m in pattern.finditer(text) if matches(m.group())), None)
+
+
+def highlight(text: str, terms: list[str], alternatives: Iterable[str] = ()) -> SafeString:
+    """Escape all of `text`, then wrap each word matching a term (or an alternative) in <mark>."""
+    matches = _marks(terms, alternatives)
     out, last = [], 0
     for match in _WORD.finditer(text):
         if matches(match.group()):
@@ -186,11 +269,10 @@ def highlight(text: str, terms: list[str]) -> SafeString:
     return mark_safe("".join(out))  # noqa: S308 — every piece above is escaped
 
 
-def snippet(entry: SearchEntry, terms: list[str]) -> SafeString:
+def snippet(entry: SearchEntry, terms: list[str], alternatives: Iterable[str] = ()) -> SafeString:
     """A window of the summary or body around the first matched word, highlighted."""
-    matches = _marks(terms)
     for text in (entry.summary, entry.body):
-        found = next((m for m in _WORD.finditer(text) if matches(m.group())), None)
+        found = _first_match(text, terms, alternatives)
         if found is None:
             continue
         start = max(0, found.start() - SNIPPET_CHARS // 3)
@@ -200,8 +282,9 @@ def snippet(entry: SearchEntry, terms: list[str]) -> SafeString:
         if end < len(text):
             end = text.rfind(" ", start, end) if text.rfind(" ", start, end) > found.end() else end
         window = text[start:end]
-        return mark_safe(("… " if start else "") + highlight(window, terms) + (" …" if end < len(text) else ""))  # noqa: S308
-    return highlight(_shorten(entry.summary or entry.body), terms)
+        marked = highlight(window, terms, alternatives)
+        return mark_safe(("… " if start else "") + marked + (" …" if end < len(text) else ""))  # noqa: S308
+    return highlight(_shorten(entry.summary or entry.body), terms, alternatives)
 
 
 def _shorten(text: str) -> str:
@@ -210,117 +293,215 @@ def _shorten(text: str) -> str:
     return text[: text.rfind(" ", 0, SNIPPET_CHARS)] + " …"
 
 
-def _hit(entry: SearchEntry, tier: int, terms: list[str]) -> Hit:
-    return Hit(entry=entry, tier=tier, title=highlight(entry.revision.title, terms), snippet=snippet(entry, terms))
+def _hit(entry: SearchEntry, tier: int, terms: Terms) -> Hit:
+    alternatives = terms.name_words
+    return Hit(
+        entry=entry,
+        tier=tier,
+        title=highlight(entry.revision.title, terms.terms, alternatives),
+        snippet=snippet(entry, terms.terms, alternatives),
+    )
 
 
 def _live_entries():
-    return SearchEntry.objects.filter(revision__status=Revision.Status.PUBLISHED).select_related(
-        "revision", "monograph__drug"
+    """Live entries with what a result shows (not the revisions' Markdown, which may be long)."""
+    return (
+        SearchEntry.objects.filter(revision__status=Revision.Status.PUBLISHED)
+        .select_related("revision", "monograph__drug")
+        .only(
+            *("title", "names", "misspellings", "summary", "body", "monograph", "revision"),
+            *("revision__title", "revision__status", "revision__monograph"),
+            *("monograph__slug", "monograph__kind", "monograph__is_primary", "monograph__drug"),
+            *("monograph__drug__name", "monograph__drug__slug"),
+        )
     )
 
 
 # Backends ---------------------------------------------------------------------------------------
 
 
-def _find_python(terms: list[str]) -> list[Hit]:
-    """Every term must match somewhere; the entry's tier is the best field any term matched in."""
-    ranked = []
-    for entry in _live_entries():
-        name_words = words(entry.names)
-        fields = [
-            (NAME, {stem(w) for w in name_words}),
-            (SUMMARY, {stem(w) for w in words(entry.summary)}),
-            (BODY, {stem(w) for w in words(entry.body)}),
-        ]
-        tier, exact, fuzzy = 0, 0, 0
-        for term in terms:
-            found = [t for t, stems in fields if stem(term) in stems]
-            if not found and any(is_close(term, w) for w in name_words):
-                found, fuzzy = [NAME], fuzzy + 1
-            elif found and found[0] == NAME:
-                exact += 1
-            if not found:
-                break
-            tier = max(tier, found[0])
+@dataclass
+class Terms:
+    """The query's terms, their alternatives (name words a slip away) and the names consulted."""
+
+    terms: list[str]
+    alternatives: dict[str, list[str]] = field(default_factory=dict)
+    vocabulary: dict[str, str] = field(default_factory=dict)  # name word near a term → as written
+    misspelt: dict[str, str] = field(default_factory=dict)  # recorded misspelling → its drug's name
+
+    @property
+    def name_words(self) -> list[str]:
+        return list(dict.fromkeys(self.terms + [w for alts in self.alternatives.values() for w in alts]))
+
+
+def _correctable(term: str) -> bool:
+    return len(term) >= 4
+
+
+class Postgres:
+    @staticmethod
+    def candidates(terms: list[str]) -> list[tuple[str, str, str]]:
+        """(word, as written, correction) of the name words most like a term (pg_trgm, GIN-indexed)."""
+        similar = reduce(operator.or_, (Q(word__trigram_similar=term) for term in terms))
+        similarities = [TrigramSimilarity("word", Value(term)) for term in terms]
+        similarity = Greatest(*similarities) if len(similarities) > 1 else similarities[0]
+        found = SearchWord.objects.filter(similar).annotate(similarity=similarity).order_by("-similarity", "word")
+        return list(found.values_list("word", "written", "correction")[: CANDIDATES * len(terms)])
+
+    @staticmethod
+    def tier(terms: Terms, tier: int, limit: int) -> list[int]:
+        def plain(word):
+            return SearchQuery(word, config="english", search_type="plain")
+
+        def any_of(words):
+            query = plain(words[0])
+            for word in words[1:]:
+                query |= plain(word)
+            return query
+
+        every = None
+        for term in terms.terms:
+            this = any_of([term, *terms.alternatives.get(term, [])])
+            every = this if every is None else every & this
+        in_names, in_summary = any_of(terms.name_words), any_of(terms.terms)
+        entries = SearchEntry.objects.filter(revision__status=Revision.Status.PUBLISHED, vector=every)
+        if tier == NAME:
+            exact = ExpressionWrapper(Q(name_vector=any_of(terms.terms)), output_field=BooleanField())
+            entries = entries.filter(name_vector=in_names).annotate(
+                exact=exact, rank=SearchRank(F("name_vector"), in_names)
+            )
+            order = ("-exact", "-rank", "title")
+        elif tier == SUMMARY:
+            entries = entries.filter(summary_vector=in_summary).exclude(name_vector=in_names)
+            entries = entries.annotate(rank=SearchRank(F("summary_vector"), in_summary))
+            order = ("-rank", "title")
         else:
-            ranked.append(((-tier, -exact, fuzzy, entry.revision.title.casefold()), entry, tier))
-    ranked.sort(key=lambda item: item[0])
-    return [_hit(entry, tier, terms) for _, entry, tier in ranked[:LIMIT]]
+            entries = entries.exclude(name_vector=in_names).exclude(summary_vector=in_summary)
+            order = ("title",)
+        return list(entries.order_by(*order, "pk").values_list("pk", "title", "names")[:limit])
 
 
-def _find_postgres(terms: list[str]) -> list[Hit]:
-    """Each term must hit the search vector or, allowing a typing slip, a name.
+class SQLite:
+    """FTS5: `monographs_searchtext` (porter-stemmed names, summary, body) and `monographs_searchname`
+    (trigrams of the names, each framed by newlines)."""
 
-    pg_trgm's word similarity picks the candidates for a slip; it is coarse on short words
-    ("xgiva" ~ "xgeva" scores 0.33, "alendronic" ~ "Risedronic" 0.5), so the same edit-distance rule
-    as on SQLite (`is_close`) decides which candidates really are a slip.
+    @staticmethod
+    def _quote(word: str) -> str:
+        return '"' + word.replace('"', '""') + '"'
+
+    @classmethod
+    def candidates(cls, terms: list[str]) -> list[tuple[str, str, str]]:
+        """(word, as written, correction) of the words in the names sharing most trigrams with a term."""
+        ids = []
+        with connection.cursor() as cursor:
+            for term in terms:
+                framed = f"\n{term}\n"
+                trigrams = dict.fromkeys(framed[i : i + 3] for i in range(len(framed) - 2))
+                cursor.execute(
+                    "SELECT s.rowid FROM monographs_searchname s"
+                    " JOIN monographs_searchentry e ON e.id = s.rowid"
+                    " JOIN monographs_revision r ON r.id = e.revision_id"
+                    " WHERE monographs_searchname MATCH %s AND r.status = %s ORDER BY s.rank LIMIT %s",
+                    [" OR ".join(map(cls._quote, trigrams)), Revision.Status.PUBLISHED, CANDIDATES],
+                )
+                ids += [row[0] for row in cursor.fetchall() if row[0] not in ids]
+        entries = _live_entries().filter(pk__in=ids)
+        return [row for entry in entries.order_by("pk") for row in name_words(entry, entry.monograph.drug.name)]
+
+    @classmethod
+    def tier(cls, terms: Terms, tier: int, limit: int) -> list[int]:
+        def any_of(words, column):
+            return f"{{{column}}} : (" + " OR ".join(cls._quote(w) for w in words) + ")"
+
+        every = " AND ".join(
+            "("
+            + " OR ".join([cls._quote(term), *(any_of([alt], "names") for alt in terms.alternatives.get(term, []))])
+            + ")"
+            for term in terms.terms
+        )
+        in_names, in_summary = any_of(terms.name_words, "names"), any_of(terms.terms, "summary")
+        first = ""  # an ORDER BY key before the rank; its parameters follow the WHERE clause's
+        order_params = []
+        if tier == NAME:
+            match = f"({every}) AND {in_names}"
+            first = "f.rowid IN (SELECT rowid FROM monographs_searchtext WHERE monographs_searchtext MATCH %s) DESC, "
+            order_params = [any_of(terms.terms, "names")]  # exact matches before slips
+            order = "bm25(monographs_searchtext, 1.0, 0.0, 0.0), e.title"  # rank on the names alone
+        elif tier == SUMMARY:
+            match = f"(({every}) AND {in_summary}) NOT {in_names}"
+            order = "bm25(monographs_searchtext, 0.0, 1.0, 0.0), e.title"  # rank on the summary alone
+        else:
+            match = f"({every}) NOT ({in_names} OR {in_summary})"
+            order = "e.title"
+        sql = (
+            "SELECT e.id, e.title, e.names FROM monographs_searchtext f"
+            " JOIN monographs_searchentry e ON e.id = f.rowid"
+            " JOIN monographs_revision r ON r.id = e.revision_id"
+            " WHERE monographs_searchtext MATCH %s AND r.status = %s"
+            f" ORDER BY {first}{order}, e.id LIMIT %s"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [match, Revision.Status.PUBLISHED, *order_params, limit])
+            return cursor.fetchall()
+
+
+def _backend():
+    return Postgres if connection.vendor == "postgresql" else SQLite
+
+
+def find_terms(query_words: list[str]) -> Terms:
+    """Each term's alternatives: the candidates' name words a typing slip away from it."""
+    terms = Terms(query_words)
+    correctable = list(filter(_correctable, query_words))
+    for word, written, correction in _backend().candidates(correctable) if correctable else []:
+        terms.vocabulary.setdefault(word, written)
+        if correction:
+            terms.misspelt[word] = correction
+    for term in correctable:
+        close = [word for word in terms.vocabulary if is_close(term, word)]
+        if close:
+            terms.alternatives[term] = close
+    return terms
+
+
+def _name_order(terms: Terms):
+    """Within the names tier: the term in the title, then the term (not a slip) in the names, then A–Z."""
+    stems = {stem(t) for t in terms.terms}
+
+    def key(row: tuple[int, str, str]):
+        pk, title, names = row
+        in_title = bool(stems & {stem(w) for w in words(title)})
+        in_names = bool(stems & {stem(w) for w in words(names)})
+        return (not in_title, not in_names, title.casefold(), pk)
+
+    return key
+
+
+def find(terms: Terms) -> list[Hit]:
+    """Up to LIMIT hits, tier by tier, each tier in its own order.
+
+    The names tier is drawn a few times over (exact matches first, by the database's rank) and put in
+    order here, with the same rule on both databases.
     """
-    entries = _live_entries()
-    required, similarities = Q(), []
-    for i, term in enumerate(terms):
-        tsquery = SearchQuery(term, config="english", search_type="plain")
-        entries = entries.annotate(
-            **{
-                f"sim{i}": TrigramWordSimilarity(Value(term), "names"),
-                f"hit{i}": ExpressionWrapper(Q(vector=tsquery), output_field=BooleanField()),
-            }
-        )
-        required &= Q(**{f"hit{i}": True}) | Q(**{f"sim{i}__gte": TRIGRAM_CANDIDATE})
-        similarities.append(F(f"sim{i}"))
-    anyterm = reduce(operator.or_, (SearchQuery(term, config="english", search_type="plain") for term in terms))
-    entries = (
-        entries.filter(required)
-        .annotate(
-            similarity=Greatest(*similarities) if len(similarities) > 1 else similarities[0],
-            name_rank=SearchRank(F("vector"), anyterm, weights=[0.0, 0.0, 0.0, 1.0]),
-            summary_rank=SearchRank(F("vector"), anyterm, weights=[0.0, 0.0, 1.0, 0.0]),
-            rank=SearchRank(F("vector"), anyterm),
-        )
-        .order_by("-name_rank", "-similarity", "-summary_rank", "-rank", "revision__title")[: LIMIT * 4]
-    )
-    ranked = []
-    for position, entry in enumerate(entries):
-        name_words = words(entry.names)
-        fuzzy = [
-            not getattr(entry, f"hit{i}") and any(is_close(term, w) for w in name_words) for i, term in enumerate(terms)
-        ]
-        if not all(getattr(entry, f"hit{i}") or fuzzy[i] for i in range(len(terms))):
-            continue  # a trigram candidate that no typing slip explains
-        tier = NAME if entry.name_rank > 0 or any(fuzzy) else SUMMARY if entry.summary_rank > 0 else BODY
-        ranked.append((-tier, position, entry, tier))
-    ranked.sort(key=lambda item: item[:2])
-    return [_hit(entry, tier, terms) for _, _, entry, tier in ranked[:LIMIT]]
+    backend = _backend()
+    found = [(row[0], NAME) for row in sorted(backend.tier(terms, NAME, LIMIT * 4), key=_name_order(terms))]
+    found = found[:LIMIT]
+    for tier in (SUMMARY, BODY):
+        if len(found) < LIMIT:
+            found += [(row[0], tier) for row in backend.tier(terms, tier, LIMIT - len(found))]
+    entries = _live_entries().in_bulk([pk for pk, _ in found])
+    return [_hit(entries[pk], tier, terms) for pk, tier in found if pk in entries]
 
 
-def _name_candidates(terms: list[str]) -> list[SearchEntry]:
-    """Entries whose names may hold the correction of a misspelt term."""
-    entries = SearchEntry.objects.filter(revision__status=Revision.Status.PUBLISHED).select_related("monograph__drug")
-    if connection.vendor != "postgresql":
-        return list(entries)
-    similarities = [TrigramWordSimilarity(Value(term), "names") for term in terms]
-    best = Greatest(*similarities) if len(similarities) > 1 else similarities[0]
-    return list(
-        entries.annotate(similarity=best).filter(similarity__gte=TRIGRAM_CANDIDATE).order_by("-similarity")[:20]
-    )
-
-
-def suggest(terms: list[str]) -> str | None:
+def suggest(terms: Terms) -> str | None:
     """The query with misspelt names corrected, or None when there is nothing to correct."""
-    candidates = _name_candidates(terms)
-    misspelt = {}  # recorded misspelling → the drug's name
-    vocabulary = {}  # name word → as written
-    for entry in candidates:
-        for name in entry.misspellings.splitlines():
-            misspelt[name.casefold()] = entry.monograph.drug.name
-        for word in _WORD.findall(entry.names):
-            vocabulary.setdefault(word.casefold(), word)
+    misspelt, vocabulary = terms.misspelt, terms.vocabulary
     corrected, changed = [], False
-    for term in terms:
+    for term in terms.terms:
         if term in misspelt:
             corrected.append(misspelt[term])
             changed = True
-        elif term in vocabulary or len(term) < 4:
+        elif term in vocabulary or not _correctable(term):
             corrected.append(term)
         else:
             close = sorted(
@@ -333,11 +514,11 @@ def suggest(terms: list[str]) -> str | None:
 
 def search(query: str) -> Results:
     query = " ".join(query.split())[:MAX_QUERY]
-    terms = query_terms(query)
     results = Results(query=query)
-    if not terms:
+    query_words = query_terms(query)
+    if not query_words:
         return results
-    find = _find_postgres if connection.vendor == "postgresql" else _find_python
+    terms = find_terms(query_words)
     results.hits = find(terms)
     results.suggestion = suggest(terms)
     return results

@@ -3,9 +3,10 @@
 import pytest
 from django.core.management import call_command
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
-from monographs.models import Revision, SearchEntry
-from monographs.search import reindex_monograph, search
+from monographs.models import Revision, SearchEntry, SearchWord
+from monographs.search import LIMIT, reindex_all, reindex_monograph, search
 
 from . import factories
 from .conftest import EXAMPLES
@@ -146,3 +147,88 @@ def test_postgres_keeps_a_weighted_vector_under_a_gin_index(seeded):
         assert "USING gin (vector)" in cursor.fetchone()[0]
         cursor.execute("SELECT 1 FROM pg_extension WHERE extname = 'pg_trgm'")
         assert cursor.fetchone() == (1,)
+        cursor.execute("SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'monographs_searchentry'")
+        indexes = dict(cursor.fetchall())
+    assert "USING gin (name_vector)" in indexes["monographs_searchentry_name_vector_gin"]
+    assert "USING gin (summary_vector)" in indexes["monographs_searchentry_summary_vector_gin"]
+    assert "gin (names gin_trgm_ops)" in indexes["monographs_searchentry_names_trgm"]
+    assert entry.name_vector and entry.summary_vector
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT indexdef FROM pg_indexes WHERE indexname = 'monographs_searchword_word_trgm'")
+        assert "gin (word gin_trgm_ops)" in cursor.fetchone()[0]
+    assert SearchWord.objects.get(word="denusomab").correction == "Denosumab"
+    assert SearchWord.objects.get(word="xgeva").written == "Xgeva"
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the word list is PostgreSQL's")
+def test_rebuilding_the_index_drops_words_no_name_has_any_more(seeded):
+    SearchWord.objects.create(word="oldbrandia", written="Oldbrandia")
+    assert search("oldbrandie").suggestion == "Oldbrandia"
+    reindex_all()
+    assert not SearchWord.objects.filter(word="oldbrandia").exists()
+    assert search("oldbrandie").suggestion is None
+
+
+def _many(count, body="Rarely angioedema.", start=0, **content):
+    """`count` monographs named Quux000ab… whose only mention of the word is in the body."""
+    for n in range(start, start + count):
+        indexed(factories.monograph(factories.drug(f"Quux{n:03d}ab"), body=body, **content))
+
+
+def test_pages_that_only_mention_the_words_come_last_a_to_z_after_names_and_summaries(db):
+    _many(LIMIT + 5)
+    indexed(factories.monograph(factories.drug("Angioedemab"), summary="Not the word.", body="Angioedema."))
+    indexed(factories.monograph(factories.drug("Zeta"), summary="Angioedema is rare.", body="Text."))
+    hits = search("angioedema").hits
+    assert len(hits) == LIMIT
+    assert [hit.tier for hit in hits[:2]] == [3, 2]  # "Angioedemab" is a slip away from the word: a name
+    assert [hit.entry.revision.title for hit in hits[:2]] == ["Angioedemab", "Zeta"]
+    body = [hit.entry.revision.title for hit in hits[2:]]
+    assert body == sorted(body) and body[0] == "Quux000ab" and len(body) == LIMIT - 2
+
+
+def test_a_search_costs_the_same_number_of_queries_however_many_pages_match(db):
+    _many(3)
+
+    def queries(query):
+        with CaptureQueriesContext(connection) as ctx:
+            search(query)
+        return len(ctx)
+
+    few = {q: queries(q) for q in ("quux001ab", "qux001ab", "angioedema", "rarely angioedema")}
+    _many(LIMIT * 2, body="Rarely angioedema again.", start=100)
+    assert {q: queries(q) for q in few} == few
+
+
+def test_rebuilding_the_index_keeps_the_rendered_text_unless_asked_to_render_again(db):
+    mono = indexed(factories.monograph(factories.drug("Alendronic acid"), body="Take it weekly."))
+    SearchEntry.objects.filter(monograph=mono).update(body="stale text", names="stale")
+    assert reindex_all() == 1
+    entry = SearchEntry.objects.get(monograph=mono)
+    assert entry.body == "stale text" and "Alendronic acid" in entry.names  # names are always rebuilt
+    assert titles("alendronic") == ["Alendronic acid"]
+    call_command("reindex_search", "--rerender", verbosity=0)
+    assert "weekly" in SearchEntry.objects.get(monograph=mono).body
+    assert titles("weekly") == ["Alendronic acid"]
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's FTS5 tables")
+def test_sqlite_keeps_fts5_tables_in_step_with_the_entries_by_triggers(db):
+    """A migration that rebuilds the entries' table would drop these triggers; this test would see it."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'monographs_searchentry'")
+        assert {row[0] for row in cursor.fetchall()} == {
+            "monographs_searchentry_ai",
+            "monographs_searchentry_ad",
+            "monographs_searchentry_au",
+        }
+    mono = indexed(factories.monograph(factories.drug("Alendronic acid"), body="Take it weekly."))
+    assert titles("weekly") == ["Alendronic acid"]
+    SearchEntry.objects.filter(monograph=mono).update(body="Take it monthly.")
+    assert titles("weekly") == [] and titles("monthly") == ["Alendronic acid"]
+    SearchEntry.objects.filter(monograph=mono).delete()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM monographs_searchtext WHERE monographs_searchtext MATCH 'monthly'")
+        assert cursor.fetchone() == (0,)
+        cursor.execute("SELECT count(*) FROM monographs_searchname")
+        assert cursor.fetchone() == (0,)
