@@ -9,6 +9,9 @@ Environment:
     BENCH_PAGE_REQUESTS   requests per in-process page measurement (default 300)
     BENCH_PG_URL          PostgreSQL server for the search figures (default postgres://postgres@127.0.0.1:5432)
     BENCH_KEEP            keep the work directory (corpora, databases, fixture) when set
+    BENCH_WORK            use (and keep) this work directory; an import already measured there (its
+                          corpus, database and result file) is reported, not repeated — so a long run
+                          that stopped part-way can be resumed
     BENCH_PROFILE         write a pyinstrument profile of each import next to the work directory
 
 Every process the script starts (gunicorn, nginx, wrk, workers) runs in a session of its own and is
@@ -33,6 +36,7 @@ import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+PG_SERVER = os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432")
 PYTHON = sys.executable
 STARTED: list[subprocess.Popen] = []
 ROWS: list[tuple[str, str, str, str]] = []  # (section, what, figure, baseline / note)
@@ -192,19 +196,28 @@ def bench_import(work: Path, sizes: list[int], seed: int) -> dict[int, str]:
         corpus = work / f"corpus-{size}"
         db_url = f"sqlite:///{work / f'import-{size}.sqlite3'}"
         env = env_for(db_url)
-        log(f"make_corpus {size} (seed {seed})")
-        manage(env, "make_corpus", str(size), str(corpus), "--seed", str(seed))
-        manage(env, "migrate", "--no-input", "-v", "0")
-        log(f"import_sources: {size} documents")
-        if os.environ.get("BENCH_PROFILE"):
-            env = {**env, "BENCH_PROFILE": str(work.parent / f"bench-import-{size}.html")}
-        result = worker(env, "import", str(corpus))
+        measured = work / f"import-{size}.json"
+        if measured.exists():
+            result = json.loads(measured.read_text())
+            log(f"import of {size} documents already measured in {work} ({result['when']}); migrating it")
+            manage(env, "migrate", "--no-input", "-v", "0")
+        else:
+            log(f"make_corpus {size} (seed {seed})")
+            shutil.rmtree(corpus, ignore_errors=True)
+            Path(db_url.removeprefix("sqlite:///")).unlink(missing_ok=True)
+            manage(env, "make_corpus", str(size), str(corpus), "--seed", str(seed))
+            manage(env, "migrate", "--no-input", "-v", "0")
+            log(f"import_sources: {size} documents")
+            if os.environ.get("BENCH_PROFILE"):
+                env = {**env, "BENCH_PROFILE": str(work.parent / f"bench-import-{size}.html")}
+            result = {**worker(env, "import", str(corpus)), "when": time.strftime("%Y-%m-%d %H:%M")}
+            measured.write_text(json.dumps(result))
         rate = result["documents"] / result["seconds"]
         add(
             "Import",
             f"import_sources, {result['documents']:,} documents (SQLite)",
             f"{rate:,.1f} docs/s ({result['seconds']:.0f} s)",
-            f"peak RSS {result['peak_rss_mb']:.0f} MB",
+            f"peak RSS {result['peak_rss_mb']:.0f} MB; measured {result['when']}",
         )
         if size == max(sizes) and size < 20_000:
             add(
@@ -217,25 +230,38 @@ def bench_import(work: Path, sizes: list[int], seed: int) -> dict[int, str]:
     return databases
 
 
-def bench_loaddata(work: Path, size: int, source_db: str) -> Path:
+def dump(work: Path, size: int, source_db: str) -> tuple[Path, float]:
     fixture = work / f"dump-{size}.json"
-    env = env_for(source_db)
     log(f"dumpdata of the {size}-document database")
     started = time.perf_counter()
-    manage(env, "dumpdata", "monographs", "--natural-foreign", "--natural-primary", "--output", str(fixture))
-    dump_seconds = time.perf_counter() - started
-    target = f"sqlite:///{work / f'loaddata-{size}.sqlite3'}"
-    manage(env_for(target), "migrate", "--no-input", "-v", "0")
-    log("loaddata into a fresh SQLite database")
-    result = worker(env_for(target), "loaddata", str(fixture))
+    manage(
+        env_for(source_db),
+        *("dumpdata", "monographs", "--natural-foreign", "--natural-primary", "--output", str(fixture)),
+    )
+    return fixture, time.perf_counter() - started
+
+
+def load_into_postgres(work: Path, size: int, source_db: str) -> tuple[str, dict, Path, float]:
+    """A fresh PostgreSQL database loaded from a dump of the import database (kept for the search figures)."""
+    fixture, dump_seconds = dump(work, size, source_db)
+    pg_url = create_pg_database(PG_SERVER, f"drugref_bench_search_{size}")
+    manage(env_for(pg_url), "migrate", "--no-input", "-v", "0")
+    log(f"loaddata of the {size}-document fixture into PostgreSQL")
+    return pg_url, worker(env_for(pg_url), "loaddata", str(fixture)), fixture, dump_seconds
+
+
+def bench_loaddata(work: Path, size: int, source_db: str) -> str:
+    """loaddata of the largest fixture into PostgreSQL, the production database; returns its URL."""
+    pg_url, result, fixture, dump_seconds = load_into_postgres(work, size, source_db)
     objects = len(json.loads(fixture.read_text()))
     add(
         "Import",
-        f"loaddata, {size:,}-document fixture ({objects:,} objects, {fixture.stat().st_size / 1e6:.0f} MB)",
+        f"loaddata, {size:,}-document fixture into PostgreSQL "
+        f"({objects:,} objects, {fixture.stat().st_size / 1e6:.0f} MB)",
         f"{result['seconds']:.0f} s ({objects / result['seconds']:,.0f} objects/s)",
-        f"dumpdata took {dump_seconds:.0f} s; peak RSS {result['peak_rss_mb']:.0f} MB",
+        f"dumpdata (SQLite) took {dump_seconds:.0f} s; peak RSS {result['peak_rss_mb']:.0f} MB",
     )
-    return fixture
+    return pg_url
 
 
 def bench_pages(work: Path, db_url: str, size: int) -> dict:
@@ -288,7 +314,8 @@ def drop_pg_database(server: str, name: str) -> None:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def bench_search(work: Path, databases: dict[int, str]) -> None:
+def bench_search(work: Path, databases: dict[int, str], loaded: dict[int, str]) -> None:
+    """SQLite: the import databases.  PostgreSQL: `loaded` (size → URL) or a database loaded here."""
     smallest = min(databases)
     if not worker(env_for(databases[smallest]), "search-available")["available"]:
         add(
@@ -298,7 +325,6 @@ def bench_search(work: Path, databases: dict[int, str]) -> None:
             "monographs/search.py and /search/ absent",
         )
         return
-    server = os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432")
     for size, db_url in sorted(databases.items()):
         result = worker(env_for(db_url), "search")
         add(
@@ -307,18 +333,8 @@ def bench_search(work: Path, databases: dict[int, str]) -> None:
             f"p50 {result['p50']:.1f} ms, p95 {result['p95']:.1f} ms",
             "",
         )
-        name = f"drugref_bench_search_{size}"
+        pg_url = loaded.get(size) or load_into_postgres(work, size, db_url)[0]
         try:
-            pg_url = create_pg_database(server, name)
-            fixture = work / f"dump-{size}.json"
-            if not fixture.exists():
-                manage(
-                    env_for(db_url),
-                    *("dumpdata", "monographs", "--natural-foreign", "--natural-primary", "--output", str(fixture)),
-                )
-            manage(env_for(pg_url), "migrate", "--no-input", "-v", "0")
-            log(f"loaddata {size} into PostgreSQL for search")
-            worker(env_for(pg_url), "loaddata", str(fixture))
             result = worker(env_for(pg_url), "search")
             note = "target p95 ≤ 25 ms " + ("met" if result["p95"] <= 25 else "MISSED") if size >= 20_000 else ""
             add(
@@ -328,7 +344,7 @@ def bench_search(work: Path, databases: dict[int, str]) -> None:
                 note,
             )
         finally:
-            drop_pg_database(server, name)
+            drop_pg_database(PG_SERVER, pg_url.rsplit("/", 1)[1])
 
 
 def nginx_config(work: Path, port: int) -> Path:
@@ -432,7 +448,12 @@ def print_table() -> None:
 def main() -> int:
     sizes = sorted({int(s) for s in os.environ.get("BENCH_SIZES", "1000,20000").split(",") if s.strip()})
     seed = int(os.environ.get("BENCH_SEED", "1"))
-    work = Path(tempfile.mkdtemp(prefix="drugref-bench-"))
+    keep = bool(os.environ.get("BENCH_KEEP") or os.environ.get("BENCH_WORK"))
+    if os.environ.get("BENCH_WORK"):
+        work = Path(os.environ["BENCH_WORK"]).resolve()
+        work.mkdir(parents=True, exist_ok=True)
+    else:
+        work = Path(tempfile.mkdtemp(prefix="drugref-bench-"))
     began = time.monotonic()
 
     def interrupted(signum, frame):
@@ -443,13 +464,16 @@ def main() -> int:
     log(f"work directory {work}; sizes {sizes}; machine: {machine()}")
     try:
         databases = bench_import(work, sizes, seed)
-        bench_loaddata(work, max(sizes), databases[max(sizes)])
+        loaded = {max(sizes): bench_loaddata(work, max(sizes), databases[max(sizes)])}
         pages = bench_pages(work, databases[min(sizes)], min(sizes))
-        bench_search(work, databases)
+        bench_search(work, databases, loaded)
         bench_throughput(work, databases[min(sizes)], pages)
     finally:
         stop_all()
-        if os.environ.get("BENCH_KEEP"):
+        for size in sizes:  # a database left by an interrupted run
+            with contextlib.suppress(Exception):
+                drop_pg_database(PG_SERVER, f"drugref_bench_search_{size}")
+        if keep:
             log(f"kept {work}")
         else:
             shutil.rmtree(work, ignore_errors=True)
