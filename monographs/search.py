@@ -32,6 +32,7 @@ recorded misspelling.
 
 from __future__ import annotations
 
+import functools
 import operator
 import re
 from collections.abc import Iterable
@@ -104,14 +105,14 @@ def _entry_fields(monograph: Monograph, revision: Revision, body: str | None = N
     }
 
 
-def name_words(entry: SearchEntry, drug_name: str) -> list[tuple[str, str, str]]:
-    """(word, as written, correction) for each word of the entry's names; a recorded misspelling of
+def words_of_names(names: str, misspellings: str, drug_name: str) -> list[tuple[str, str, str]]:
+    """(word, as written, correction) for each word of an entry's names; a recorded misspelling of
     one word is corrected to the drug's name."""
-    misspellings = {name.casefold() for name in entry.misspellings.splitlines()}
+    misspelt = {name.casefold() for name in misspellings.splitlines()}
     rows = {}
-    for written in _WORD.findall(entry.names):
+    for written in _WORD.findall(names):
         word = written.casefold()
-        rows.setdefault(word, (word, written, drug_name if word in misspellings else ""))
+        rows.setdefault(word, (word, written, drug_name if word in misspelt else ""))
     return list(rows.values())
 
 
@@ -120,7 +121,7 @@ def _add_words(entries) -> None:
     if connection.vendor == "postgresql":
         rows = {}
         for entry in entries.select_related("monograph__drug").only("names", "misspellings", "monograph__drug__name"):
-            for word, written, correction in name_words(entry, entry.monograph.drug.name):
+            for word, written, correction in words_of_names(entry.names, entry.misspellings, entry.monograph.drug.name):
                 rows.setdefault(word, SearchWord(word=word[:300], written=written[:300], correction=correction[:300]))
         SearchWord.objects.bulk_create(rows.values(), ignore_conflicts=True, batch_size=2000)
 
@@ -235,36 +236,34 @@ class Results:
     suggestion: str | None = None  # "Did you mean …?"
 
 
-def _marks(terms: list[str], alternatives: Iterable[str] = ()):
-    """Does a word match a term (stemmed) or one of the alternatives found for a misspelt term?"""
+@functools.lru_cache(maxsize=64)
+def _marker(terms: tuple[str, ...], alternatives: frozenset[str]):
+    """(pattern, matches) for the words to mark: `matches` says whether a word matches a term (stemmed)
+    or an alternative found for a misspelt one; `pattern` finds the only words that could (a stem less
+    its last letter starts every word with that stem), so the rest of a text is never looked at."""
     stems = {stem(t) for t in terms}
-    alternatives = set(alternatives)
 
     def matches(word: str) -> bool:
         word = word.casefold()
         return word in alternatives or stem(word) in stems
 
-    return matches
+    prefixes = sorted({stem(t)[:-1] or stem(t) for t in terms} | alternatives)
+    pattern = re.compile(r"\b(?:" + "|".join(map(re.escape, prefixes)) + r")\w*", re.IGNORECASE)
+    return pattern, matches
 
 
-def _first_match(text: str, terms: list[str], alternatives: Iterable[str] = ()):
-    """The first word of `text` that `_marks` would mark, found by a regular expression over the words
-    that could (a stem less its last letter starts every word with that stem) and then checked."""
-    matches = _marks(terms, alternatives)
-    prefixes = {stem(t)[:-1] or stem(t) for t in terms} | set(alternatives)
-    pattern = re.compile(r"\b(?:" + "|".join(map(re.escape, sorted(prefixes))) + r")\w*", re.IGNORECASE)
-    return next((m for m in pattern.finditer(text) if matches(m.group())), None)
+def _marked_words(text: str, terms: list[str], alternatives: Iterable[str] = ()):
+    pattern, matches = _marker(tuple(terms), frozenset(alternatives))
+    return (m for m in pattern.finditer(text) if matches(m.group()))
 
 
 def highlight(text: str, terms: list[str], alternatives: Iterable[str] = ()) -> SafeString:
     """Escape all of `text`, then wrap each word matching a term (or an alternative) in <mark>."""
-    matches = _marks(terms, alternatives)
     out, last = [], 0
-    for match in _WORD.finditer(text):
-        if matches(match.group()):
-            out.append(escape(text[last : match.start()]))
-            out.append(f"<mark>{escape(match.group())}</mark>")
-            last = match.end()
+    for match in _marked_words(text, terms, alternatives):
+        out.append(escape(text[last : match.start()]))
+        out.append(f"<mark>{escape(match.group())}</mark>")
+        last = match.end()
     out.append(escape(text[last:]))
     return mark_safe("".join(out))  # noqa: S308 — every piece above is escaped
 
@@ -272,7 +271,7 @@ def highlight(text: str, terms: list[str], alternatives: Iterable[str] = ()) -> 
 def snippet(entry: SearchEntry, terms: list[str], alternatives: Iterable[str] = ()) -> SafeString:
     """A window of the summary or body around the first matched word, highlighted."""
     for text in (entry.summary, entry.body):
-        found = _first_match(text, terms, alternatives)
+        found = next(_marked_words(text, terms, alternatives), None)
         if found is None:
             continue
         start = max(0, found.start() - SNIPPET_CHARS // 3)
@@ -405,8 +404,9 @@ class SQLite:
                     [" OR ".join(map(cls._quote, trigrams)), Revision.Status.PUBLISHED, CANDIDATES],
                 )
                 ids += [row[0] for row in cursor.fetchall() if row[0] not in ids]
-        entries = _live_entries().filter(pk__in=ids)
-        return [row for entry in entries.order_by("pk") for row in name_words(entry, entry.monograph.drug.name)]
+        entries = SearchEntry.objects.filter(pk__in=ids).order_by("pk")
+        rows = entries.values_list("names", "misspellings", "monograph__drug__name")
+        return [row for names, misspellings, drug in rows for row in words_of_names(names, misspellings, drug)]
 
     @classmethod
     def tier(cls, terms: Terms, tier: int, limit: int) -> list[int]:
