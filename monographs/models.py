@@ -11,7 +11,7 @@ import datetime as dt
 
 from django.conf import settings
 from django.contrib.postgres.search import SearchVectorField
-from django.db import models
+from django.db import connection, models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
@@ -297,6 +297,36 @@ class RevisionQuerySet(models.QuerySet):
 
 
 class RevisionManager(models.Manager.from_queryset(RevisionQuerySet)):
+    def live_published_at(self, *, drug_slug: str | None = None, monograph_slug: str | None = None):
+        """When the live revision of a drug's primary monograph, or of a monograph, was published
+        (None when nothing is live).
+
+        Plain SQL: every public page view asks it, cached or not (it stamps the cached page and answers
+        conditional GETs), and building this three-table query through the ORM cost ten times what the
+        database then spends answering it.
+        """
+        revision, monograph, drug = Revision._meta.db_table, Monograph._meta.db_table, Drug._meta.db_table
+        if drug_slug is not None:
+            where, value = "d.slug = %s AND m.is_primary = %s", [drug_slug, True]
+        else:
+            where, value = "m.slug = %s", [monograph_slug]
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT r.published_at FROM {revision} r"  # noqa: S608 - table names from the models
+                f" JOIN {monograph} m ON m.id = r.monograph_id JOIN {drug} d ON d.id = m.drug_id"
+                f" WHERE {where} AND r.status = %s LIMIT 1",
+                [*value, Revision.Status.PUBLISHED],
+            )
+            row = cursor.fetchone()
+        if row is None or row[0] is None:
+            return None
+        published = row[0]
+        if isinstance(published, str):  # SQLite without declared-type parsing
+            published = dt.datetime.fromisoformat(published)
+        if settings.USE_TZ and timezone.is_naive(published):
+            published = timezone.make_aware(published, dt.UTC)  # SQLite keeps UTC, without the zone
+        return published
+
     def get_by_natural_key(self, monograph_slug, number):
         return self.get(monograph__slug=monograph_slug, number=number)
 

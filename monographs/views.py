@@ -18,15 +18,6 @@ from .search import close_matches, search
 from .structured import Page, fhir_medication_knowledge, json_ld, monograph_json, script_json
 
 
-def _published_at(**monograph):
-    return (
-        Revision.objects.live()
-        .filter(**{f"monograph__{key}": value for key, value in monograph.items()})
-        .values_list("published_at", flat=True)
-        .first()
-    )
-
-
 def revalidate(last_modified=None):
     """Public pages: browsers revalidate every time (publishing must show at once), and a page whose
     live revision is older than If-Modified-Since answers 304 before anything is rendered."""
@@ -138,13 +129,13 @@ def drug_index(request):
 def _drug_stamp(request, slug):
     """When the drug's primary monograph went live (asked once per request: 304 check and page cache)."""
     if not hasattr(request, "_drugref_stamp"):
-        request._drugref_stamp = _published_at(drug__slug=slug, is_primary=True)
+        request._drugref_stamp = Revision.objects.live_published_at(drug_slug=slug)
     return request._drugref_stamp
 
 
 def _monograph_stamp(request, slug):
     if not hasattr(request, "_drugref_stamp"):
-        request._drugref_stamp = _published_at(slug=slug)
+        request._drugref_stamp = Revision.objects.live_published_at(monograph_slug=slug)
     return request._drugref_stamp
 
 
