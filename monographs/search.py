@@ -235,6 +235,15 @@ class Results:
     hits: list[Hit] = field(default_factory=list)
     suggestion: str | None = None  # "Did you mean …?"
 
+    @property
+    def is_capped(self) -> bool:
+        """As many hits as a search returns: there may be more."""
+        return len(self.hits) >= LIMIT
+
+    @property
+    def has_text_matches(self) -> bool:
+        return any(hit.tier == BODY for hit in self.hits)
+
 
 @functools.lru_cache(maxsize=64)
 def _marker(terms: tuple[str, ...], alternatives: frozenset[str]):

@@ -54,3 +54,18 @@ def test_every_page_has_one_search_box_that_goes_to_search(client, seeded, url):
     assert len(forms) == 1
     assert forms[0]["action"] == "/search/"
     assert forms[0].find("input", attrs={"name": "q"})["id"] == forms[0].find("label")["for"]
+
+
+def test_a_capped_list_says_so_and_explains_its_order(client, db):
+    from monographs.search import LIMIT, reindex_monograph
+
+    from . import factories
+
+    for n in range(LIMIT + 2):
+        reindex_monograph(factories.monograph(factories.drug(f"Quux{n:03d}ab"), body="Rarely angioedema."))
+    html = client.get("/search/", {"q": "angioedema"}).content.decode()
+    assert f"The first {LIMIT} results for “angioedema” — add a word to narrow them" in html
+    assert "pages that only mention the words in their text follow, A–Z" in html
+    reindex_monograph(factories.monograph(factories.drug("Zebrafishumab"), body="Weekly."))
+    html = client.get("/search/", {"q": "zebrafishumab"}).content.decode()
+    assert "1 result for “zebrafishumab”" in html and "only mention the words" not in html
