@@ -217,7 +217,8 @@ def bench_import(work: Path, sizes: list[int], seed: int) -> dict[int, str]:
             "Import",
             f"import_sources, {result['documents']:,} documents (SQLite)",
             f"{rate:,.1f} docs/s ({result['seconds']:.0f} s)",
-            f"peak RSS {result['peak_rss_mb']:.0f} MB; measured {result['when']}",
+            f"peak RSS {result['peak_rss_mb']:.0f} MB; measured {result['when']}"
+            + (f" ({result['note']})" if result.get("note") else ""),
         )
         if size == max(sizes) and size < 20_000:
             add(

@@ -13,6 +13,7 @@ from django.conf import settings
 from django.contrib.postgres.search import SearchVectorField
 from django.db import connection, models
 from django.db.models import Q
+from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
@@ -89,6 +90,8 @@ class Drug(models.Model):
 
     class Meta:
         ordering = ["name"]
+        # The importer looks names up case-insensitively, once or more per document (find_drug).
+        indexes = [models.Index(Lower("name"), name="drug_name_lower")]
 
     def __str__(self):
         return self.name
@@ -118,6 +121,7 @@ class Alias(models.Model):
     class Meta:
         ordering = ["name"]
         verbose_name_plural = "aliases"
+        indexes = [models.Index(Lower("name"), name="alias_name_lower")]
         constraints = [
             models.CheckConstraint(condition=Q(kind__in=["synonym", "former", "misspelling"]), name="alias_kind_valid"),
         ]
@@ -143,6 +147,7 @@ class BrandName(models.Model):
 
     class Meta:
         ordering = ["name"]
+        indexes = [models.Index(Lower("name"), name="brandname_name_lower")]
 
     def __str__(self):
         return self.name
