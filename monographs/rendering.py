@@ -10,6 +10,7 @@ from __future__ import annotations
 import html as html_lib
 import logging
 import re
+import threading
 import xml.etree.ElementTree as etree
 from dataclasses import dataclass, field
 
@@ -179,12 +180,26 @@ class Rendered:
     toc: list[dict] = field(default_factory=list)  # [{"level", "id", "name", "children"}]
 
 
-def render_document(text: str, tables: dict[str, str] | None = None) -> Rendered:
-    md = markdown.Markdown(
+_per_thread = threading.local()
+
+
+def _markdown(tables: dict[str, str] | None) -> markdown.Markdown:
+    return markdown.Markdown(
         extensions=["extra", "admonition", "sane_lists", "toc", _DrugrefExtension(tables)],
         extension_configs={"toc": {"permalink": False, "toc_depth": "2-3"}},
         output_format="html",
     )
+
+
+def render_document(text: str, tables: dict[str, str] | None = None) -> Rendered:
+    if tables is None:
+        # No tables to embed (FAQ answers, table cells, previews): reuse this thread's converter, reset
+        # between documents; building one cost more than most conversions (a sixth of an import).
+        md = getattr(_per_thread, "markdown", None) or _markdown(None)
+        _per_thread.markdown = md
+        md.reset()
+    else:
+        md = _markdown(tables)
     html = md.convert(text or "")
     return Rendered(html=sanitise(html), toc=_plain_toc(getattr(md, "toc_tokens", [])))
 

@@ -137,3 +137,13 @@ def test_no_input_renders_to_executable_html(text):
 def test_no_attack_in_the_corpus_survives_rendering(attack):
     assert problems(render_markdown(attack)) == []
     assert problems(render_inline(attack)) == []
+
+
+def test_a_reused_converter_carries_nothing_from_one_document_to_the_next():
+    text = "## Dose\n\nSee[^1].\n\n*[INN]: International Nonproprietary Name\n\n[^1]: A footnote.\n\nINN"
+    first = render_document(text)
+    assert "A footnote." in first.html and "<abbr" in first.html and [t["name"] for t in first.toc] == ["Dose"]
+    second = render_document("## Dose\n\nINN, no notes.")
+    assert "footnote" not in second.html and "<abbr" not in second.html
+    assert [(t["id"], t["name"]) for t in second.toc] == [("dose", "Dose")]  # not "dose_1"
+    assert render_markdown("Plain.") == "<p>Plain.</p>"
