@@ -337,8 +337,9 @@ class Terms:
     vocabulary: dict[str, str] = field(default_factory=dict)  # name word near a term → as written
     misspelt: dict[str, str] = field(default_factory=dict)  # recorded misspelling → its drug's name
 
-    @property
+    @functools.cached_property
     def name_words(self) -> list[str]:
+        """The terms and their alternatives (asked by every tier query and every hit; built once)."""
         return list(dict.fromkeys(self.terms + [w for alts in self.alternatives.values() for w in alts]))
 
 
