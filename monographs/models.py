@@ -25,6 +25,22 @@ def now() -> dt.datetime:
     return timezone.now().replace(microsecond=0)
 
 
+def related_key(instance: models.Model, name: str) -> tuple:
+    """The natural key of the row `instance.<name>` points at.
+
+    `dumpdata` and `loaddata` ask every revision part for its key; following the chain of related
+    objects (cell → subject → comparison → revision → monograph) fetched each whole row, revision
+    bodies included, one query per step.  Unless the related object is already loaded, this reads
+    just the key's columns, through joins, in one query.  Each keyed model lists those columns in
+    `NATURAL_KEY`, in `natural_key()` order.
+    """
+    field = instance._meta.get_field(name)
+    if field.is_cached(instance):
+        return getattr(instance, name).natural_key()
+    model = field.related_model
+    return tuple(model._base_manager.filter(pk=getattr(instance, field.attname)).values_list(*model.NATURAL_KEY).get())
+
+
 class SlugManager(models.Manager):
     def get_by_natural_key(self, slug):
         return self.get(slug=slug)
@@ -166,6 +182,7 @@ class Author(models.Model):
     )
 
     objects = SlugManager()
+    NATURAL_KEY = ("slug",)
 
     class Meta:
         ordering = ["name"]
@@ -217,6 +234,7 @@ class Monograph(models.Model):
     next_review = models.DateField(null=True, blank=True)
 
     objects = MonographManager()
+    NATURAL_KEY = ("slug",)
 
     class Meta:
         ordering = ["drug__name", "-is_primary", "slug"]
@@ -333,7 +351,8 @@ class RevisionManager(models.Manager.from_queryset(RevisionQuerySet)):
         return published
 
     def get_by_natural_key(self, monograph_slug, number):
-        return self.get(monograph__slug=monograph_slug, number=number)
+        # Callers (the deserializers) want the primary key: leave the content columns unread.
+        return self.only("monograph", "number").get(monograph__slug=monograph_slug, number=number)
 
 
 class Revision(models.Model):
@@ -385,6 +404,7 @@ class Revision(models.Model):
     )
 
     objects = RevisionManager()
+    NATURAL_KEY = ("monograph__slug", "number")
 
     class Meta:
         ordering = ["monograph", "-number"]
@@ -418,7 +438,7 @@ class Revision(models.Model):
         return f"{self.monograph.slug} r{self.number} ({self.get_status_display()})"
 
     def natural_key(self):
-        return (self.monograph.slug, self.number)
+        return related_key(self, "monograph") + (self.number,)
 
     natural_key.dependencies = ["monographs.monograph"]
 
@@ -524,7 +544,7 @@ class Credit(models.Model):
         return f"{self.author} ({self.get_role_display()})"
 
     def natural_key(self):
-        return self.revision.natural_key() + (self.role, self.author.slug)
+        return related_key(self, "revision") + (self.role, *related_key(self, "author"))
 
     natural_key.dependencies = ["monographs.revision", "monographs.author"]
 
@@ -546,7 +566,7 @@ class FAQ(models.Model):
         return self.question
 
     def natural_key(self):
-        return self.revision.natural_key() + (self.position,)
+        return related_key(self, "revision") + (self.position,)
 
     natural_key.dependencies = ["monographs.revision"]
 
@@ -582,6 +602,7 @@ class Comparison(models.Model):
     footnotes = models.TextField(blank=True, help_text="Markdown")
 
     objects = ComparisonManager()
+    NATURAL_KEY = ("revision__monograph__slug", "revision__number", "slug")
 
     class Meta:
         ordering = ["revision", "slug"]
@@ -591,7 +612,7 @@ class Comparison(models.Model):
         return self.caption
 
     def natural_key(self):
-        return self.revision.natural_key() + (self.slug,)
+        return related_key(self, "revision") + (self.slug,)
 
     natural_key.dependencies = ["monographs.revision"]
 
@@ -606,6 +627,14 @@ class Comparison(models.Model):
             (attribute, [cells.get((subject.pk, attribute.pk)) for subject in subjects])
             for attribute in self.attributes.all()
         ]
+
+
+COMPARISON_PART_KEY = (
+    "comparison__revision__monograph__slug",
+    "comparison__revision__number",
+    "comparison__slug",
+    "position",
+)
 
 
 class ComparisonPartManager(models.Manager):
@@ -630,6 +659,7 @@ class ComparisonSubject(models.Model):
     )
 
     objects = ComparisonPartManager()
+    NATURAL_KEY = COMPARISON_PART_KEY
 
     class Meta:
         ordering = ["comparison", "position"]
@@ -644,7 +674,7 @@ class ComparisonSubject(models.Model):
         return self.label
 
     def natural_key(self):
-        return self.comparison.natural_key() + (self.position,)
+        return related_key(self, "comparison") + (self.position,)
 
     natural_key.dependencies = ["monographs.comparison"]
 
@@ -657,6 +687,7 @@ class ComparisonAttribute(models.Model):
     label = models.CharField(max_length=300)
 
     objects = ComparisonPartManager()
+    NATURAL_KEY = COMPARISON_PART_KEY
 
     class Meta:
         ordering = ["comparison", "position"]
@@ -666,7 +697,7 @@ class ComparisonAttribute(models.Model):
         return self.label
 
     def natural_key(self):
-        return self.comparison.natural_key() + (self.position,)
+        return related_key(self, "comparison") + (self.position,)
 
     natural_key.dependencies = ["monographs.comparison"]
 
@@ -696,7 +727,7 @@ class ComparisonCell(models.Model):
         return f"{self.attribute} × {self.subject}"
 
     def natural_key(self):
-        return self.subject.natural_key() + (self.attribute.position,)
+        return related_key(self, "subject") + related_key(self, "attribute")[-1:]
 
     natural_key.dependencies = ["monographs.comparisonsubject", "monographs.comparisonattribute"]
 
@@ -734,7 +765,7 @@ class WorkflowEvent(models.Model):
         return f"{self.revision}: {self.from_status or '∅'} → {self.to_status}"
 
     def natural_key(self):
-        return self.revision.natural_key() + (self.sequence,)
+        return related_key(self, "revision") + (self.sequence,)
 
     natural_key.dependencies = ["monographs.revision"]
 

@@ -4,9 +4,12 @@ import json
 from io import StringIO
 
 import pytest
+from django.apps import apps
 from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
-from monographs.models import Drug, Monograph, Revision
+from monographs.models import FAQ, ComparisonCell, Drug, Monograph, Revision
 
 from .conftest import ROOT, row_counts
 
@@ -46,9 +49,11 @@ def test_loaded_content_equals_imported_content():
 @pytest.mark.django_db
 def test_natural_keys_round_trip(tmp_path):
     call_command("loaddata", "seed", verbosity=0)
-    for model in (Revision, Monograph, Drug):
+    keyed = [model for model in apps.get_app_config("monographs").get_models() if hasattr(model, "natural_key")]
+    assert len(keyed) >= 14
+    for model in keyed:
         for obj in model.objects.all():
-            assert model.objects.get_by_natural_key(*obj.natural_key()) == obj
+            assert model.objects.get_by_natural_key(*obj.natural_key()) == obj, model
     dumped = StringIO()
     call_command("dumpdata", "monographs", natural_foreign=True, natural_primary=True, stdout=dumped)
     before = row_counts()
@@ -58,3 +63,37 @@ def test_natural_keys_round_trip(tmp_path):
     path.write_text(dumped.getvalue(), encoding="utf-8")
     call_command("loaddata", str(path), verbosity=0)
     assert row_counts() == before
+
+
+@pytest.mark.django_db
+def test_a_revision_part_key_reads_only_key_columns():
+    """A key of a row deep in a revision costs one query of key columns, not the chain of whole rows
+    (each revision's body among them) that made dumpdata and loaddata of a large corpus take an hour."""
+    call_command("loaddata", "seed", verbosity=0)
+    cell = ComparisonCell.objects.first()
+    fresh = ComparisonCell(subject_id=cell.subject_id, attribute_id=cell.attribute_id)
+    with CaptureQueriesContext(connection) as queries:
+        key = fresh.natural_key()
+    assert key == (
+        cell.subject.comparison.revision.monograph.slug,
+        cell.subject.comparison.revision.number,
+        cell.subject.comparison.slug,
+        cell.subject.position,
+        cell.attribute.position,
+    )
+    assert len(queries) == 2
+    faq = FAQ.objects.select_related("revision__monograph").first()
+    with CaptureQueriesContext(connection) as queries:
+        assert faq.natural_key() == (faq.revision.monograph.slug, faq.revision.number, faq.position)
+    assert len(queries) == 0  # the related rows already loaded are used
+
+
+@pytest.mark.django_db
+def test_loaddata_never_reads_a_revision_body(tmp_path):
+    call_command("loaddata", "seed", verbosity=0)
+    Revision.objects.update(body="x" * 100)  # a second load updates: it must not need the old text
+    with CaptureQueriesContext(connection) as queries:
+        call_command("loaddata", "seed", verbosity=0)
+    body = f"{connection.ops.quote_name('monographs_revision')}.{connection.ops.quote_name('body')}"
+    selects = [q["sql"] for q in queries if q["sql"].lstrip().upper().startswith("SELECT")]
+    assert selects and not [sql for sql in selects if body in sql]
