@@ -166,3 +166,6 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
 }
+
+# Fixtures (dumpdata/loaddata): Django's JSON format, with natural keys read once each.
+SERIALIZATION_MODULES = {"json": "monographs.serializers"}

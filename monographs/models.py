@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 from django.conf import settings
 from django.contrib.postgres.search import SearchVectorField
@@ -25,20 +27,44 @@ def now() -> dt.datetime:
     return timezone.now().replace(microsecond=0)
 
 
+# Natural keys already read, by (model, primary key), while a fixture is written or read.
+_known_keys: ContextVar[dict | None] = ContextVar("known_natural_keys", default=None)
+
+
+@contextmanager
+def known_natural_keys():
+    """Remember, for the block, each natural key read or resolved (see monographs/serializers.py).
+
+    Only for dumpdata and loaddata: inside one of them no keyed row is deleted or re-keyed (a row a
+    fixture updates is found by its key), so what was read stays true until the block ends.
+    """
+    token = _known_keys.set({})
+    try:
+        yield _known_keys.get()
+    finally:
+        _known_keys.reset(token)
+
+
 def related_key(instance: models.Model, name: str) -> tuple:
     """The natural key of the row `instance.<name>` points at.
 
     `dumpdata` and `loaddata` ask every revision part for its key; following the chain of related
     objects (cell → subject → comparison → revision → monograph) fetched each whole row, revision
-    bodies included, one query per step.  Unless the related object is already loaded, this reads
-    just the key's columns, through joins, in one query.  Each keyed model lists those columns in
-    `NATURAL_KEY`, in `natural_key()` order.
+    bodies included, one query per step.  Unless the related object is already loaded (or its key
+    known, see known_natural_keys), this reads just the key's columns, through joins, in one query.
+    Each keyed model lists those columns in `NATURAL_KEY`, in `natural_key()` order.
     """
     field = instance._meta.get_field(name)
     if field.is_cached(instance):
         return getattr(instance, name).natural_key()
-    model = field.related_model
-    return tuple(model._base_manager.filter(pk=getattr(instance, field.attname)).values_list(*model.NATURAL_KEY).get())
+    model, pk = field.related_model, getattr(instance, field.attname)
+    known = _known_keys.get()
+    if known is not None and (model, pk) in known:
+        return known[model, pk]
+    key = tuple(model._base_manager.filter(pk=pk).values_list(*model.NATURAL_KEY).get())
+    if known is not None:
+        known[model, pk] = key
+    return key
 
 
 class SlugManager(models.Manager):
@@ -55,6 +81,7 @@ class DrugClass(models.Model):
     description = models.TextField(blank=True)
 
     objects = SlugManager()
+    NATURAL_KEY = ("slug",)
 
     class Meta:
         ordering = ["name"]
@@ -103,6 +130,7 @@ class Drug(models.Model):
     is_banned = models.BooleanField(default=False)
 
     objects = DrugManager()
+    NATURAL_KEY = ("slug",)
 
     class Meta:
         ordering = ["name"]

@@ -1,6 +1,7 @@
 """Fixtures: rebuilt byte for byte from the sources, loadable twice, natural keys only."""
 
 import json
+from collections import Counter
 from io import StringIO
 
 import pytest
@@ -97,3 +98,31 @@ def test_loaddata_never_reads_a_revision_body(tmp_path):
     body = f"{connection.ops.quote_name('monographs_revision')}.{connection.ops.quote_name('body')}"
     selects = [q["sql"] for q in queries if q["sql"].lstrip().upper().startswith("SELECT")]
     assert selects and not [sql for sql in selects if body in sql]
+
+
+def repeated_selects(queries) -> list[tuple[int, str]]:
+    counts = Counter(q["sql"] for q in queries if q["sql"].lstrip().upper().startswith("SELECT"))
+    return [(n, sql) for sql, n in counts.most_common() if n > 1]
+
+
+@pytest.mark.django_db
+def test_loaddata_looks_each_natural_key_up_once():
+    """Django looks a natural foreign key up again for every row that names it (the same revision
+    for each of its FAQs, cells, events); monographs/serializers.py remembers the answer."""
+    with CaptureQueriesContext(connection) as queries:
+        call_command("loaddata", "seed", verbosity=0)
+    # A parent is looked up twice at most: before it is written (is it there already?) and once
+    # when the first child names it.
+    assert [sql for n, sql in repeated_selects(queries) if n > 2] == []
+    assert len(queries) < 3 * len(json.loads(SEED.read_text(encoding="utf-8")))
+
+
+@pytest.mark.django_db
+def test_dumpdata_reads_each_natural_key_once():
+    call_command("loaddata", "seed", verbosity=0)
+    with CaptureQueriesContext(connection) as queries:
+        dumped = StringIO()
+        call_command("dumpdata", "monographs", natural_foreign=True, natural_primary=True, indent=2, stdout=dumped)
+    assert repeated_selects(queries) == []
+    models = {record["model"] for record in json.loads(dumped.getvalue())}
+    assert len(queries) <= 3 * len(models)  # the rows of each model, plus a key or two
