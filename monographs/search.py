@@ -174,9 +174,21 @@ def reindex_all(rerender: bool = False) -> int:
         SearchWord.objects.all().delete()  # words of names no longer indexed go
         _add_words(SearchEntry.objects.all())
     if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:  # fresh planner statistics after rewriting every row
-            cursor.execute("ANALYZE monographs_searchentry")
-            cursor.execute("ANALYZE monographs_searchword")
+        with connection.cursor() as cursor:
+            # Rewriting every row leaves the new entries in each GIN index's pending list (GIN's
+            # fast update), which the planner prices so high that it reads every vector instead
+            # (6.5 ms against 0.1 ms for the summary tier at 1,000 monographs): merge them now.
+            cursor.execute(
+                """SELECT gin_clean_pending_list(i.indexrelid)
+                     FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_am a ON a.oid = c.relam
+                    WHERE a.amname = 'gin' AND i.indrelid::regclass::text = ANY(%s)""",
+                [[SearchEntry._meta.db_table, SearchWord._meta.db_table]],
+            )
+            # Fresh planner statistics after rewriting every row — and for the tables a search joins:
+            # straight after a `loaddata` (the usual reason to reindex) PostgreSQL believes a handful of
+            # revisions are published, walks them all, and a 0.5 ms query takes 12 ms.
+            for model in (SearchEntry, SearchWord, Revision, Monograph, Drug):
+                cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
     return count
 
 
