@@ -442,28 +442,36 @@ class SQLite:
             for term in terms.terms
         )
         in_names, in_summary = any_of(terms.name_words, "names"), any_of(terms.terms, "summary")
-        first = ""  # an ORDER BY key before the rank; its parameters follow the WHERE clause's
-        order_params = []
-        if tier == NAME:
-            match = f"({every}) AND {in_names}"
-            first = "f.rowid IN (SELECT rowid FROM monographs_searchtext WHERE monographs_searchtext MATCH %s) DESC, "
-            order_params = [any_of(terms.terms, "names")]  # exact matches before slips
-            order = "bm25(monographs_searchtext, 1.0, 0.0, 0.0), e.title"  # rank on the names alone
-        elif tier == SUMMARY:
-            match = f"(({every}) AND {in_summary}) NOT {in_names}"
-            order = "bm25(monographs_searchtext, 0.0, 1.0, 0.0), e.title"  # rank on the summary alone
-        else:
-            match = f"({every}) NOT ({in_names} OR {in_summary})"
-            order = "e.title"
-        sql = (
+        ranked = (
             "SELECT e.id, e.title, e.names FROM monographs_searchtext f"
             " JOIN monographs_searchentry e ON e.id = f.rowid"
             " JOIN monographs_revision r ON r.id = e.revision_id"
-            " WHERE monographs_searchtext MATCH %s AND r.status = %s"
-            f" ORDER BY {first}{order}, e.id LIMIT %s"
+            " WHERE monographs_searchtext MATCH %s AND r.status = %s ORDER BY {order}, e.id LIMIT %s"
         )
+        if tier == NAME:
+            match = f"({every}) AND {in_names}"
+            # Exact matches before slips (the subquery's parameter comes before the LIMIT's), then
+            # the rank on the names alone.
+            exact = "f.rowid IN (SELECT rowid FROM monographs_searchtext WHERE monographs_searchtext MATCH %s) DESC"
+            sql = ranked.format(order=f"{exact}, bm25(monographs_searchtext, 1.0, 0.0, 0.0), e.title")
+            params = [match, Revision.Status.PUBLISHED, any_of(terms.terms, "names"), limit]
+        elif tier == SUMMARY:
+            match = f"(({every}) AND {in_summary}) NOT {in_names}"
+            sql = ranked.format(order="bm25(monographs_searchtext, 0.0, 1.0, 0.0), e.title")  # the summary alone
+            params = [match, Revision.Status.PUBLISHED, limit]
+        else:
+            # Pages that only mention the words, A–Z: walk the title index and stop at the limit,
+            # keeping the entries FTS5 matched (`+` keeps SQLite from looking them up one by one and
+            # then sorting them all: 82 ms against 8 ms for a word in 12,800 of 20,000 pages).
+            sql = (
+                "SELECT e.id, e.title, e.names FROM monographs_searchentry e"
+                " JOIN monographs_revision r ON r.id = e.revision_id"
+                " WHERE +e.id IN (SELECT rowid FROM monographs_searchtext WHERE monographs_searchtext MATCH %s)"
+                " AND r.status = %s ORDER BY e.title, e.id LIMIT %s"
+            )
+            params = [f"({every}) NOT ({in_names} OR {in_summary})", Revision.Status.PUBLISHED, limit]
         with connection.cursor() as cursor:
-            cursor.execute(sql, [match, Revision.Status.PUBLISHED, *order_params, limit])
+            cursor.execute(sql, params)
             return cursor.fetchall()
 
 
