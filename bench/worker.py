@@ -14,6 +14,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import resource
 import statistics
 import sys
@@ -38,7 +39,10 @@ PAGE_REQUESTS = int(os.environ.get("BENCH_PAGE_REQUESTS", "300"))
 
 
 def peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    """VmHWM, this process's own peak resident set.  Not ru_maxrss: Linux carries that across exec,
+    so a worker started by a parent that had read a large fixture reported the parent's peak."""
+    match = re.search(r"VmHWM:\s+(\d+) kB", Path("/proc/self/status").read_text())
+    return int(match.group(1)) / 1024 if match else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def percentile(values: list[float], p: float) -> float:
@@ -116,9 +120,13 @@ def do_import(corpus: str) -> dict:
 
 
 def do_loaddata(fixture: str) -> dict:
+    from django.core.management.commands.loaddata import Command as LoadData
+
+    command = LoadData()
     start = time.perf_counter()
-    call_command("loaddata", fixture, verbosity=0)
-    return {"seconds": time.perf_counter() - start, "peak_rss_mb": peak_rss_mb()}
+    call_command(command, fixture, verbosity=0)
+    seconds = time.perf_counter() - start
+    return {"seconds": seconds, "objects": command.loaded_object_count, "peak_rss_mb": peak_rss_mb()}
 
 
 def do_page(out_dir: str) -> dict:
