@@ -11,7 +11,8 @@ Environment:
     BENCH_KEEP            keep the work directory (corpora, databases, fixture) when set
     BENCH_WORK            use (and keep) this work directory; an import already measured there (its
                           corpus, database and result file) is reported, not repeated — so a long run
-                          that stopped part-way can be resumed
+                          that stopped part-way can be resumed; so is the loaddata of the largest
+                          fixture, whose PostgreSQL database (drugref_bench_search_N) is then kept
     BENCH_PROFILE         write a pyinstrument profile of each import next to the work directory
 
 Every process the script starts (gunicorn, nginx, wrk, workers) runs in a session of its own and is
@@ -251,16 +252,32 @@ def load_into_postgres(work: Path, size: int, source_db: str) -> tuple[str, dict
     return pg_url, worker(env_for(pg_url), "loaddata", str(fixture)), fixture, dump_seconds
 
 
-def bench_loaddata(work: Path, size: int, source_db: str) -> str:
-    """loaddata of the largest fixture into PostgreSQL, the production database; returns its URL."""
-    pg_url, result, fixture, dump_seconds = load_into_postgres(work, size, source_db)
+def bench_loaddata(work: Path, size: int, source_db: str, resume: bool) -> str:
+    """loaddata of the largest fixture into PostgreSQL, the production database; returns its URL.
+
+    With BENCH_WORK the loaded database is kept, with its figures in loaddata-N.json, so a resumed
+    run measures search against it again (after `migrate`) instead of loading it again.
+    """
+    name, measured = f"drugref_bench_search_{size}", work / f"loaddata-{size}.json"
+    if resume and measured.exists() and pg_database_exists(PG_SERVER, name):
+        result = json.loads(measured.read_text())
+        log(f"loaddata of {size} documents already measured in {work} ({result['when']}); migrating {name}")
+        pg_url = f"{PG_SERVER}/{name}"
+        manage(env_for(pg_url), "migrate", "--no-input", "-v", "0")
+    else:
+        pg_url, result, fixture, dump_seconds = load_into_postgres(work, size, source_db)
+        result.update(
+            dump_seconds=dump_seconds, fixture_mb=fixture.stat().st_size / 1e6, when=time.strftime("%Y-%m-%d %H:%M")
+        )
+        if resume:
+            measured.write_text(json.dumps(result))
     objects = result["objects"]  # counted by the worker: reading the fixture here took a gigabyte
     add(
         "Import",
-        f"loaddata, {size:,}-document fixture into PostgreSQL "
-        f"({objects:,} objects, {fixture.stat().st_size / 1e6:.0f} MB)",
+        f"loaddata, {size:,}-document fixture into PostgreSQL ({objects:,} objects, {result['fixture_mb']:.0f} MB)",
         f"{result['seconds']:.0f} s ({objects / result['seconds']:,.0f} objects/s)",
-        f"dumpdata (SQLite) took {dump_seconds:.0f} s; peak RSS {result['peak_rss_mb']:.0f} MB",
+        f"dumpdata (SQLite) took {result['dump_seconds']:.0f} s; peak RSS {result['peak_rss_mb']:.0f} MB; "
+        f"measured {result['when']}",
     )
     return pg_url
 
@@ -308,6 +325,13 @@ def create_pg_database(server: str, name: str) -> str:
     return f"{server}/{name}"
 
 
+def pg_database_exists(server: str, name: str) -> bool:
+    import psycopg
+
+    with psycopg.connect(f"{server}/template1", autocommit=True) as conn:
+        return conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone() is not None
+
+
 def drop_pg_database(server: str, name: str) -> None:
     import psycopg
 
@@ -315,8 +339,9 @@ def drop_pg_database(server: str, name: str) -> None:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def bench_search(work: Path, databases: dict[int, str], loaded: dict[int, str]) -> None:
-    """SQLite: the import databases.  PostgreSQL: `loaded` (size → URL) or a database loaded here."""
+def bench_search(work: Path, databases: dict[int, str], loaded: dict[int, str], keep: set[int]) -> None:
+    """SQLite: the import databases.  PostgreSQL: `loaded` (size → URL) or a database loaded here;
+    dropped afterwards unless its size is in `keep`."""
     smallest = min(databases)
     if not worker(env_for(databases[smallest]), "search-available")["available"]:
         add(
@@ -345,7 +370,8 @@ def bench_search(work: Path, databases: dict[int, str], loaded: dict[int, str]) 
                 note,
             )
         finally:
-            drop_pg_database(PG_SERVER, pg_url.rsplit("/", 1)[1])
+            if size not in keep:
+                drop_pg_database(PG_SERVER, pg_url.rsplit("/", 1)[1])
 
 
 def nginx_config(work: Path, port: int) -> Path:
@@ -449,7 +475,8 @@ def print_table() -> None:
 def main() -> int:
     sizes = sorted({int(s) for s in os.environ.get("BENCH_SIZES", "1000,20000").split(",") if s.strip()})
     seed = int(os.environ.get("BENCH_SEED", "1"))
-    keep = bool(os.environ.get("BENCH_KEEP") or os.environ.get("BENCH_WORK"))
+    resume = bool(os.environ.get("BENCH_WORK"))
+    keep = bool(os.environ.get("BENCH_KEEP")) or resume
     if os.environ.get("BENCH_WORK"):
         work = Path(os.environ["BENCH_WORK"]).resolve()
         work.mkdir(parents=True, exist_ok=True)
@@ -465,15 +492,16 @@ def main() -> int:
     log(f"work directory {work}; sizes {sizes}; machine: {machine()}")
     try:
         databases = bench_import(work, sizes, seed)
-        loaded = {max(sizes): bench_loaddata(work, max(sizes), databases[max(sizes)])}
+        loaded = {max(sizes): bench_loaddata(work, max(sizes), databases[max(sizes)], resume)}
         pages = bench_pages(work, databases[min(sizes)], min(sizes))
-        bench_search(work, databases, loaded)
+        bench_search(work, databases, loaded, keep={max(sizes)} if resume else set())
         bench_throughput(work, databases[min(sizes)], pages)
     finally:
         stop_all()
-        for size in sizes:  # a database left by an interrupted run
-            with contextlib.suppress(Exception):
-                drop_pg_database(PG_SERVER, f"drugref_bench_search_{size}")
+        for size in sizes:  # a database left by an interrupted run (BENCH_WORK keeps the largest)
+            if not (resume and size == max(sizes)):
+                with contextlib.suppress(Exception):
+                    drop_pg_database(PG_SERVER, f"drugref_bench_search_{size}")
         if keep:
             log(f"kept {work}")
         else:
