@@ -101,11 +101,16 @@ DATABASES = {
     )
 }
 
+# A Redis that stops answering must cost a request half a second once, not seconds per cache call (redis-py
+# waits 5 s by default, and a page makes three or four calls); monographs.cache then leaves Redis alone for
+# `outage_pause` seconds, so the pages that follow render uncached at once.
+REDIS_CACHE_OPTIONS = {"socket_connect_timeout": 0.5, "socket_timeout": 0.5, "outage_pause": 10}
 if os.environ.get("REDIS_URL"):
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "monographs.cache.RedisCache",
             "LOCATION": os.environ["REDIS_URL"],
+            "OPTIONS": REDIS_CACHE_OPTIONS,
         }
     }
 else:

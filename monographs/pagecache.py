@@ -17,6 +17,8 @@ from functools import wraps
 from django.core.cache import cache
 from django.http import HttpResponse
 
+from .cache import worked_around
+
 logger = logging.getLogger(__name__)
 GENERATION_KEY = "drugref:content-generation"
 PAGE_SECONDS = 10 * 60
@@ -27,7 +29,7 @@ def content_changed() -> None:
     try:
         cache.set(GENERATION_KEY, time.time_ns(), None)
     except Exception:  # noqa: BLE001 - pages then render uncached; they cannot be stale without a cache
-        logger.warning("cache unavailable; content generation not moved on", exc_info=True)
+        worked_around(logger, "cache unavailable; content generation not moved on")
 
 
 def _new_generation() -> int:
@@ -54,7 +56,7 @@ def whole_page(stamp):
                 found = cache.get_many([GENERATION_KEY, key])
                 generation = found.get(GENERATION_KEY) or _new_generation()
             except Exception:  # noqa: BLE001 - the page renders uncached
-                logger.warning("cache unavailable; serving pages uncached", exc_info=True)
+                worked_around(logger, "cache unavailable; serving pages uncached")
                 return view(request, *args, **kwargs)
             tag = (generation, value.timestamp() if hasattr(value, "timestamp") else value)
             tagged = found.get(key)
@@ -65,7 +67,7 @@ def whole_page(stamp):
                 try:
                     cache.set(key, (tag, response.content), PAGE_SECONDS)
                 except Exception:  # noqa: BLE001
-                    logger.warning("cache unavailable; page not stored", exc_info=True)
+                    worked_around(logger, "cache unavailable; page not stored")
             return response
 
         return wrapped

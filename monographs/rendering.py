@@ -22,6 +22,7 @@ from markdown.extensions import Extension
 from markdown.preprocessors import Preprocessor
 from markdown.treeprocessors import Treeprocessor
 
+from .cache import worked_around
 from .importers.sources import EMBED_PATTERN
 
 logger = logging.getLogger(__name__)
@@ -282,14 +283,14 @@ def render_page_cached(revision) -> RenderedPage:
     try:
         cached = cache.get(key)
     except Exception:  # noqa: BLE001 - a cache outage must degrade to rendering, never to an error page
-        logger.warning("cache unavailable; rendering %s uncached", key, exc_info=True)
+        worked_around(logger, "cache unavailable; rendering %s uncached", key)
         return render_page(revision)
     if cached is None:
         cached = render_page(revision)
         try:
             cache.set(key, cached, PAGE_CACHE_SECONDS)
         except Exception:  # noqa: BLE001
-            logger.warning("cache unavailable; %s not stored", key, exc_info=True)
+            worked_around(logger, "cache unavailable; %s not stored", key)
     return cached
 
 
