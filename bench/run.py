@@ -32,6 +32,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
 from pathlib import Path
@@ -404,6 +405,69 @@ http {{
     return conf
 
 
+def start_gunicorn(env: dict, log_path: Path, warm_paths: tuple[str, ...]) -> tuple[subprocess.Popen, int]:
+    """gunicorn with 2 sync workers on a free loopback port, each worker warmed on `warm_paths`."""
+    port = free_port()
+    gunicorn = start(
+        [PYTHON, "-m", "gunicorn", "-w", "2", "-b", f"127.0.0.1:{port}", "drugref.wsgi"],
+        env={**env, "GUNICORN_CMD_ARGS": ""},
+        log_path=log_path,
+    )
+    try:
+        wait_for_port(port, gunicorn)
+        for _ in range(20):  # warm each worker's templates, connection and cache
+            for url in warm_paths:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}{url}", timeout=30) as response:
+                    response.read()
+    except BaseException:
+        stop(gunicorn)
+        raise
+    return gunicorn, port
+
+
+def bench_cache_outage(work: Path, db_url: str, path: str, seconds: int, connections: int) -> None:
+    """The drug page with Redis as the cache (REDIS_URL), Redis stopped — or frozen — half-way through wrk.
+
+    A stopped Redis refuses connections; a frozen one (SIGSTOP) accepts them and never answers, which
+    costs a socket timeout.  Either way the pages must keep coming, uncached, with no errors.
+    """
+    redis_server = shutil.which("redis-server")
+    if redis_server is None:
+        add("Reliability", "cache outage under wrk", "not run", "redis-server missing: apt-get install redis-server")
+        return
+    for how, outage in (("stopped", signal.SIGTERM), ("frozen", signal.SIGSTOP)):
+        redis_port = free_port()
+        redis = start(
+            [redis_server, "--port", str(redis_port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
+        )
+        log_path = work / f"gunicorn-redis-{how}.log"
+        try:
+            wait_for_port(redis_port, redis)
+            env = {**env_for(db_url), "REDIS_URL": f"redis://127.0.0.1:{redis_port}/0", "LOG_LEVEL": "WARNING"}
+            gunicorn, port = start_gunicorn(env, log_path, (path,))
+            try:
+                log(f"wrk {seconds} s: gunicorn drug page with Redis {how} at {seconds / 2:.0f} s")
+                timer = threading.Timer(seconds / 2, redis.send_signal, [outage])
+                timer.start()
+                try:
+                    result = wrk(f"http://127.0.0.1:{port}{path}", seconds, connections)
+                finally:
+                    timer.cancel()
+            finally:
+                stop(gunicorn)
+        finally:
+            redis.send_signal(signal.SIGCONT)
+            stop(redis)
+        outages = log_path.read_text(errors="replace").count("Redis unavailable")
+        met = not result["errors"] and not result["non2xx"] and outages
+        add(
+            "Reliability",
+            f"gunicorn, 2 sync workers: drug page, Redis cache {how} half-way through wrk",
+            fmt_wrk(result),
+            f"outage seen {outages}× in the workers' log; 0 errors and 0 non-2xx {'met' if met else 'MISSED'}",
+        )
+
+
 def bench_throughput(work: Path, db_url: str, pages: dict) -> None:
     if not ensure_packages():
         add("Throughput", "gunicorn and nginx under wrk", "not run", "wrk/nginx unavailable")
@@ -414,18 +478,8 @@ def bench_throughput(work: Path, db_url: str, pages: dict) -> None:
     flat_path = pages["pages"]["small"]["flat_path"]
     cached = "cached" if pages["page_cache_in_code"] else "no page cache in the code"
 
-    port = free_port()
-    gunicorn = start(
-        [PYTHON, "-m", "gunicorn", "-w", "2", "-b", f"127.0.0.1:{port}", "drugref.wsgi"],
-        env={**env_for(db_url), "GUNICORN_CMD_ARGS": ""},
-        log_path=work / "gunicorn.log",
-    )
+    gunicorn, port = start_gunicorn(env_for(db_url), work / "gunicorn.log", (path, flat_path))
     try:
-        wait_for_port(port, gunicorn)
-        for _ in range(20):  # warm each worker's templates, connection and any cache
-            for url in (path, flat_path):
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}{url}", timeout=30) as response:
-                    response.read()
         log(f"wrk {seconds} s, {connections} connections: gunicorn drug page {path}")
         result = wrk(f"http://127.0.0.1:{port}{path}", seconds, connections)
         met = result["rps"] >= 1000 and not result["errors"] and not result["non2xx"]
@@ -437,6 +491,8 @@ def bench_throughput(work: Path, db_url: str, pages: dict) -> None:
         add("Memory", "gunicorn (after both runs)", tree_rss(gunicorn), "")
     finally:
         stop(gunicorn)
+
+    bench_cache_outage(work, db_url, path, seconds, connections)
 
     port = free_port()
     os.chmod(work, 0o755)  # nginx workers run as an unprivileged user and must read the page
