@@ -358,12 +358,14 @@ def bench_search(work: Path, databases: dict[int, str], loaded: dict[int, str], 
             "Search",
             f"{size:,} monographs, SQLite ({result['queries']} queries)",
             f"p50 {result['p50']:.1f} ms, p95 {result['p95']:.1f} ms",
-            "",
+            f"peak RSS {result['peak_rss_mb']:.0f} MB",
         )
         pg_url = loaded.get(size) or load_into_postgres(work, size, db_url)[0]
         try:
             result = worker(env_for(pg_url), "search")
-            note = "target p95 ≤ 25 ms " + ("met" if result["p95"] <= 25 else "MISSED") if size >= 20_000 else ""
+            note = f"peak RSS {result['peak_rss_mb']:.0f} MB"
+            if size >= 20_000:
+                note += "; target p95 ≤ 25 ms " + ("met" if result["p95"] <= 25 else "MISSED")
             add(
                 "Search",
                 f"{size:,} monographs, PostgreSQL ({result['queries']} queries)",
@@ -453,6 +455,7 @@ def bench_cache_outage(work: Path, db_url: str, path: str, seconds: int, connect
                     result = wrk(f"http://127.0.0.1:{port}{path}", seconds, connections)
                 finally:
                     timer.cancel()
+                memory = tree_rss(gunicorn)
             finally:
                 stop(gunicorn)
         finally:
@@ -464,7 +467,8 @@ def bench_cache_outage(work: Path, db_url: str, path: str, seconds: int, connect
             "Reliability",
             f"gunicorn, 2 sync workers: drug page, Redis cache {how} half-way through wrk",
             fmt_wrk(result),
-            f"outage seen {outages}× in the workers' log; 0 errors and 0 non-2xx {'met' if met else 'MISSED'}",
+            f"outage seen {outages}× in the workers' log; 0 errors and 0 non-2xx {'met' if met else 'MISSED'}; "
+            f"gunicorn {memory}",
         )
 
 
