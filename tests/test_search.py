@@ -78,6 +78,15 @@ def test_words_in_the_body_are_found_and_stems_match(seeded):
     assert "Denusomab" in titles("bisphosphonates")
 
 
+def test_a_misspelling_finds_the_names_it_is_a_slip_of_but_not_pages_that_merely_mention_them(bisphosphonates):
+    """Rule 2: an alternative (a name word a slip away) counts in the names only, on both databases."""
+    mentions = factories.drug("Ibandronic acid")
+    indexed(factories.monograph(mentions, summary="A monthly tablet.", body="Switch from Fosamax if needed."))
+    assert titles("fosamax") == ["Alendronic acid", "Ibandronic acid"]  # the word itself: name, then text
+    assert titles("fosamx") == ["Alendronic acid"]  # its slip: the name only
+    assert search("fosamx").suggestion == "Fosamax"
+
+
 def test_nothing_and_stopwords_find_nothing(seeded):
     assert titles("") == []
     assert titles("the and of") == []
