@@ -377,7 +377,31 @@ def bench_search(work: Path, databases: dict[int, str], loaded: dict[int, str], 
                 drop_pg_database(PG_SERVER, pg_url.rsplit("/", 1)[1])
 
 
-def nginx_config(work: Path, port: int) -> Path:
+def fetch(url: str) -> bytes:
+    with urllib.request.urlopen(url, timeout=30) as response:
+        return response.read()
+
+
+def check_serves(url: str, expected: bytes) -> None:
+    """A baseline that answers anything but the same page must fail the run, not be measured."""
+    try:
+        body = fetch(url)
+    except OSError as error:
+        raise RuntimeError(f"{url} does not serve the page: {error}") from error
+    if body != expected:
+        raise RuntimeError(f"{url} serves {len(body):,} bytes that differ from the {len(expected):,}-byte page")
+
+
+def readable_copy(www: Path) -> Path:
+    """The static pages where nginx's unprivileged workers can read them (BENCH_WORK may be in a private home)."""
+    root = Path(tempfile.mkdtemp(prefix="drugref-bench-www-"))
+    shutil.copytree(www, root, dirs_exist_ok=True)
+    for item in [root, *root.rglob("*")]:
+        item.chmod(0o755 if item.is_dir() else 0o644)
+    return root
+
+
+def nginx_config(work: Path, root: Path, port: int) -> Path:
     prefix = work / "nginx"
     (prefix / "tmp").mkdir(parents=True, exist_ok=True)
     conf = prefix / "nginx.conf"
@@ -398,7 +422,7 @@ http {{
     scgi_temp_path {temp}/scgi;
     server {{
         listen 127.0.0.1:{port};
-        root {work}/www;
+        root {root};
         location / {{ try_files $uri $uri/index.html =404; }}
     }}
 }}
@@ -417,10 +441,9 @@ def start_gunicorn(env: dict, log_path: Path, warm_paths: tuple[str, ...]) -> tu
     )
     try:
         wait_for_port(port, gunicorn)
-        for _ in range(20):  # warm each worker's templates, connection and cache
+        for _ in range(20):  # warm each worker's templates, connection and cache (an error status raises)
             for url in warm_paths:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}{url}", timeout=30) as response:
-                    response.read()
+                fetch(f"http://127.0.0.1:{port}{url}")
     except BaseException:
         stop(gunicorn)
         raise
@@ -480,6 +503,7 @@ def bench_throughput(work: Path, db_url: str, pages: dict) -> None:
     connections = int(os.environ.get("BENCH_WRK_CONNECTIONS", "50"))
     path = pages["pages"]["small"]["path"]
     flat_path = pages["pages"]["small"]["flat_path"]
+    html = (work / "www" / path.strip("/") / "index.html").read_bytes()  # written by the page worker
     cached = "cached" if pages["page_cache_in_code"] else "no page cache in the code"
 
     gunicorn, port = start_gunicorn(env_for(db_url), work / "gunicorn.log", (path, flat_path))
@@ -498,17 +522,18 @@ def bench_throughput(work: Path, db_url: str, pages: dict) -> None:
 
     bench_cache_outage(work, db_url, path, seconds, connections)
 
-    port = free_port()
-    os.chmod(work, 0o755)  # nginx workers run as an unprivileged user and must read the page
-    nginx = start(["nginx", "-c", str(nginx_config(work, port)), "-e", str(work / "nginx" / "error.log")])
+    port, root = free_port(), readable_copy(work / "www")
+    nginx = start(["nginx", "-c", str(nginx_config(work, root, port)), "-e", str(work / "nginx" / "error.log")])
     try:
         wait_for_port(port, nginx)
+        check_serves(f"http://127.0.0.1:{port}{path}", html)
         log(f"wrk {seconds} s: nginx static file")
         result = wrk(f"http://127.0.0.1:{port}{path}", seconds, connections)
         add("Throughput", "nginx, 2 workers: same HTML as a static file", fmt_wrk(result), "static floor")
         add("Memory", "nginx", tree_rss(nginx), "")
     finally:
         stop(nginx)
+        shutil.rmtree(root, ignore_errors=True)
 
 
 def machine() -> str:
