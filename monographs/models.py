@@ -183,8 +183,13 @@ class BrandName(models.Model):
     drug = models.ForeignKey(Drug, on_delete=models.CASCADE, related_name="brands")
     name = models.CharField(max_length=200)
     slug = models.SlugField(max_length=200, unique=True)
+    # Not published: a brand is edited on its drug, outside any revision, so no proof-reader signs a
+    # note off.  Doses and indications reach readers only through the monograph text.
     notes = models.CharField(
-        max_length=500, blank=True, help_text="Strength or indication, e.g. “60 mg dose for osteoporosis”"
+        max_length=500,
+        blank=True,
+        help_text="Editors' note (strength, indication), never published: doses belong in the monograph text, "
+        "where a proof-reader signs them off.",
     )
 
     objects = SlugManager()

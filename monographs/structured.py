@@ -151,7 +151,9 @@ def monograph_json(page: Page) -> dict:
             "name": drug.name,
             "slug": drug.slug,
             "banned": drug.is_banned,
-            "brands": [{"name": brand.name, "notes": brand.notes} for brand in page.brands],
+            # Names only: a brand's note (strength, indication) is an editors' note that no proof-reader
+            # signs off; doses reach readers through the monograph text.
+            "brands": [{"name": brand.name} for brand in page.brands],
             "classes": [drug_class.name for drug_class in page.classes],
             "aliases": [{"name": alias.name, "kind": alias.kind} for alias in page.aliases],
         },
@@ -204,9 +206,7 @@ def fhir_medication_knowledge(page: Page) -> dict:
     guideline = {}
     if "indication" in sections or revision.summary:
         guideline["indication"] = [{"concept": _text(plain_text(sections.get("indication", revision.summary)))}]
-    doses = [f"{brand.name}: {brand.notes}" for brand in page.brands if brand.notes]
-    if "dosage" in sections:
-        doses.append(plain_text(sections["dosage"]))
+    doses = [plain_text(sections["dosage"])] if "dosage" in sections else []  # proof-read text only
     if doses:
         guideline["dosingGuideline"] = [
             {"dosage": [{"type": _text("Dosing guidance"), "dosage": [_text(text) for text in doses]}]}

@@ -90,6 +90,24 @@ def make_user(username: str, *groups: str, **extra):
     return user
 
 
+def admin_form_data(client, url: str) -> dict:
+    """An admin change form's fields (its inlines' too) as the browser would send them back."""
+    response = client.get(url)
+    assert response.status_code == 200
+    form = response.context["adminform"].form
+    data = {name: form[name].value() if form[name].value() is not None else "" for name in form.fields}
+    for formset in response.context["inline_admin_formsets"]:
+        management = formset.formset.management_form
+        for name in management.fields:
+            data[management.add_prefix(name)] = management[name].value()
+        for inline_form in formset.formset.forms:
+            for name in inline_form.fields:
+                value = inline_form[name].value()
+                if value is not None and value is not False:
+                    data[inline_form.add_prefix(name)] = value.pk if hasattr(value, "pk") else value
+    return data
+
+
 @pytest.fixture
 def alice(db):
     """An author."""

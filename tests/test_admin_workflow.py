@@ -6,6 +6,7 @@ from django.urls import reverse
 
 from monographs.models import Monograph, Revision
 
+from .conftest import admin_form_data
 from .test_workflow import DOSE, NEW_DOSE, to_approved, to_review
 
 S = Revision.Status
@@ -20,21 +21,8 @@ def workflow_url(revision, action):
 
 
 def form_data(client, revision) -> dict:
-    """The change form's fields as the browser would send them back."""
-    response = client.get(change_url(revision))
-    assert response.status_code == 200
-    form = response.context["adminform"].form
-    data = {name: form[name].value() if form[name].value() is not None else "" for name in form.fields}
-    for formset in response.context["inline_admin_formsets"]:
-        management = formset.formset.management_form
-        for name in management.fields:
-            data[management.add_prefix(name)] = management[name].value()
-        for inline_form in formset.formset.forms:
-            for name in inline_form.fields:
-                value = inline_form[name].value()
-                if value is not None and value is not False:
-                    data[inline_form.add_prefix(name)] = value.pk if hasattr(value, "pk") else value
-    return data
+    """The revision's change form as the browser would send it back."""
+    return admin_form_data(client, change_url(revision))
 
 
 def test_edit_opens_a_draft_from_the_live_revision(client, seeded, alice):

@@ -38,7 +38,7 @@ def test_it_carries_indication_and_dosing_text(client, seeded):
     guideline = data["indicationGuideline"][0]
     assert "osteoporosis" in guideline["indication"][0]["concept"]["text"]
     doses = [d["text"] for d in guideline["dosingGuideline"][0]["dosage"][0]["dosage"]]
-    assert "Prolia®: 60 mg dose for osteoporosis" in doses
+    assert doses[0].startswith("Standard Dosage Adults: Osteoporosis (Prolia®): 60 mg subcutaneously every 6 months.")
 
 
 def test_contraindications_and_interactions_are_contained_clinical_use_definitions(client, seeded):

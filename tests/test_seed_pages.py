@@ -103,7 +103,7 @@ def test_the_drug_page_shows_brands_class_faqs_byline_and_other_monographs(clien
     soup = BeautifulSoup(client.get(PAGE_B).content, "html.parser")
     text = words(soup.get_text(" "))
     assert soup.find("h1").get_text() == "Denosumab"
-    assert "Prolia® — 60 mg dose for osteoporosis" in text
+    assert "Brand names Prolia® Xgeva®" in text  # names only: a brand's note is not proof-read
     assert "RANK ligand (RANKL) inhibitor" in text
     assert len(soup.find_all("details")) == 10
     assert soup.find("a", href=PAGE_A).get_text() == "Denusomab"
