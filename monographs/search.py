@@ -373,7 +373,7 @@ class Postgres:
     def tier(terms: Terms, tier: int, limit: int) -> list[int]:
         """In plain SQL, as Django would write it: building these nested queries through the ORM (a
         dozen alternatives, three times a query) cost more than PostgreSQL then spent answering them."""
-        params: list = []
+        params: list = []  # filled as the SQL is written, fragment by fragment, in the order it reads
 
         def any_of(words) -> str:
             params.extend(words)
