@@ -186,6 +186,7 @@ class BrandName(models.Model):
     # Not published: a brand is edited on its drug, outside any revision, so no proof-reader signs a
     # note off.  Doses and indications reach readers only through the monograph text.
     notes = models.CharField(
+        "editors' note (not published)",
         max_length=500,
         blank=True,
         help_text="Editors' note (strength, indication), never published: doses belong in the monograph text, "
