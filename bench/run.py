@@ -468,7 +468,7 @@ def bench_cache_outage(work: Path, db_url: str, path: str, seconds: int, connect
         log_path = work / f"gunicorn-redis-{how}.log"
         try:
             wait_for_port(redis_port, redis)
-            env = {**env_for(db_url), "REDIS_URL": f"redis://127.0.0.1:{redis_port}/0", "LOG_LEVEL": "WARNING"}
+            env = {**env_for(db_url), "REDIS_URL": f"redis://127.0.0.1:{redis_port}/0"}
             gunicorn, port = start_gunicorn(env, log_path, (path,))
             try:
                 log(f"wrk {seconds} s: gunicorn drug page with Redis {how} at {seconds / 2:.0f} s")
