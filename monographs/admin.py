@@ -13,7 +13,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 
-from . import diff, workflow
+from . import diff, proposals, workflow
 from .links import broken_links
 from .models import (
     FAQ,
@@ -26,48 +26,123 @@ from .models import (
     DrugClass,
     LegacyPath,
     Monograph,
+    ProposedChange,
     Revision,
     WorkflowEvent,
 )
-from .pagecache import content_changed
-from .search import reindex_drug
 from .views import monograph_page
 
 S = Revision.Status
 
 
+class ProposeChanges:
+    """Saving an existing drug, class or monograph proposes the change instead of making it.
+
+    Every field here is something readers see (names, brands, aliases, classes, the ban notice, a
+    monograph's address, drug and primary flag), so it changes only when someone other than the
+    proposer approves it (monographs/workflow.py).  Creating one is direct: nothing new is public
+    until a revision about it is published, and that is proof-read.
+    """
+
+    change_form_template = "admin/monographs/propose_change_form.html"
+    PROPOSAL_NOTE = "proposal_note"
+
+    def get_form(self, request, obj=None, **kwargs):
+        if obj is not None:
+            note = forms.CharField(
+                label="Why (for the reviewer)",
+                required=False,
+                widget=forms.Textarea(attrs={"rows": 2, "cols": 80}),
+                help_text="Your change takes effect only when someone else approves it.",
+            )
+            base = kwargs.get("form", self.form)
+            kwargs["form"] = type(f"Propose{base.__name__}", (base,), {self.PROPOSAL_NOTE: note})
+        return super().get_form(request, obj, **kwargs)
+
+    def get_fields(self, request, obj=None):
+        fields = [f for f in super().get_fields(request, obj) if f != self.PROPOSAL_NOTE]
+        return fields + [self.PROPOSAL_NOTE] if obj is not None else fields
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # removing what readers see is a change like any other; nothing is deleted here
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            super().save_model(request, obj, form, change)
+
+    def save_related(self, request, form, formsets, change):
+        if not change:
+            return super().save_related(request, form, formsets, change)
+        after = proposals.snapshot_from_forms(form.instance, form, formsets)
+        try:
+            request._drugref_proposal = workflow.propose(
+                form.instance, after, request.user, form.cleaned_data.get(self.PROPOSAL_NOTE, "")
+            )
+        except workflow.WorkflowError as exc:
+            self.message_user(request, str(exc), messages.WARNING)
+
+    def construct_change_message(self, request, form, formsets, add=False):
+        if add:
+            return super().construct_change_message(request, form, formsets, add)
+        return [{"changed": {"fields": ["(proposed, awaiting approval)"]}}]  # nothing was saved
+
+    def log_change(self, request, obj, message):
+        proposal = getattr(request, "_drugref_proposal", None)
+        if proposal is not None:
+            return super().log_change(request, obj, f"Proposed a change (awaiting approval): {proposal.uuid}")
+        return None
+
+    def response_change(self, request, obj):
+        proposal = getattr(request, "_drugref_proposal", None)
+        if proposal is None:
+            return HttpResponseRedirect(request.path)
+        self.message_user(
+            request,
+            f"Your change to {obj} is proposed. Readers see it once someone else approves it.",
+            messages.SUCCESS,
+        )
+        return HttpResponseRedirect(reverse("admin:monographs_proposedchange_change", args=[proposal.pk]))
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        target = proposals.target_of(self.model())
+        pending = ProposedChange.objects.awaiting().filter(target=target, object_id=object_id)
+        return super().change_view(request, object_id, form_url, {**(extra_context or {}), "pending": pending})
+
+
 @admin.register(DrugClass)
-class DrugClassAdmin(admin.ModelAdmin):
+class DrugClassAdmin(ProposeChanges, admin.ModelAdmin):
     list_display = ["name", "parent"]
     search_fields = ["name"]
     prepopulated_fields = {"slug": ["name"]}
 
 
-class AliasInline(admin.TabularInline):
+class ProposedRows:
+    """A drug's brand and alias rows are part of a proposed change: removing one is proposed like any edit."""
+
+    def has_delete_permission(self, request, obj=None):
+        return obj is not None and request.user.has_perm("monographs.propose_change")
+
+
+class AliasInline(ProposedRows, admin.TabularInline):
     model = Alias
     extra = 0
     prepopulated_fields = {"slug": ["name"]}
 
 
-class BrandNameInline(admin.TabularInline):
+class BrandNameInline(ProposedRows, admin.TabularInline):
     model = BrandName
     extra = 0
     prepopulated_fields = {"slug": ["name"]}
 
 
 @admin.register(Drug)
-class DrugAdmin(admin.ModelAdmin):
+class DrugAdmin(ProposeChanges, admin.ModelAdmin):
     list_display = ["name", "slug", "is_banned"]
     list_filter = ["is_banned", "classes"]
     search_fields = ["name", "aliases__name", "brands__name"]
     prepopulated_fields = {"slug": ["name"]}
     filter_horizontal = ["classes"]
     inlines = [BrandNameInline, AliasInline]
-
-    def save_related(self, request, form, formsets, change):
-        super().save_related(request, form, formsets, change)
-        reindex_drug(form.instance)  # names, aliases and brands are what search matches first
-        content_changed()  # and what every page about the drug shows
 
 
 @admin.register(Author)
@@ -98,7 +173,7 @@ class ReviewDueFilter(admin.SimpleListFilter):
         return queryset
 
 
-class LegacyPathInline(admin.TabularInline):
+class LegacyPathInline(ProposedRows, admin.TabularInline):
     model = LegacyPath
     extra = 0
 
@@ -125,7 +200,7 @@ class NewMonographForm(forms.ModelForm):
 
 
 @admin.register(Monograph)
-class MonographAdmin(admin.ModelAdmin):
+class MonographAdmin(ProposeChanges, admin.ModelAdmin):
     list_display = ["slug", "drug", "kind", "is_primary", "live", "next_review"]
     list_filter = [ReviewDueFilter, "kind", "is_primary"]
     search_fields = ["slug", "drug__name", "revisions__title"]
@@ -141,7 +216,8 @@ class MonographAdmin(admin.ModelAdmin):
     def get_fields(self, request, obj=None):
         if obj is None:
             return ["drug", "slug", "kind", "is_primary", "review_interval_months", "title"]
-        return ["drug", "slug", "kind", "is_primary", "review_interval_months", "next_review", "source_key"]
+        fields = ["drug", "slug", "kind", "is_primary", "review_interval_months", "next_review", "source_key"]
+        return fields + [self.PROPOSAL_NOTE]
 
     @admin.display(description="live revision")
     def live(self, obj):
@@ -149,16 +225,12 @@ class MonographAdmin(admin.ModelAdmin):
         return f"r{revision.number}" if revision else "—"
 
     def save_model(self, request, obj, form, change):
-        super().save_model(request, obj, form, change)
-        if not change:
-            draft = Revision.objects.create(
-                monograph=obj, number=1, title=form.cleaned_data["title"], created_by=request.user
-            )
-            draft.editors.add(request.user)
-            Credit.objects.create(revision=draft, author=workflow.author_for(request.user), role=Credit.Role.AUTHOR)
-            WorkflowEvent.objects.create(
-                revision=draft, sequence=1, actor=request.user, to_status=S.DRAFT, comment="Monograph created"
-            )
+        if change:
+            return super().save_model(request, obj, form, change)  # a proposal (ProposeChanges)
+        try:
+            workflow.create_monograph(request.user, form.cleaned_data["title"], obj)
+        except workflow.WorkflowError as exc:
+            raise PermissionDenied(str(exc)) from exc
 
     def response_add(self, request, obj, post_url_continue=None):
         draft = obj.revisions.get()
@@ -228,9 +300,28 @@ class AuthorCreditForm(forms.ModelForm):
         return super().save(commit)
 
 
+class AuthorCreditFormSet(forms.BaseInlineFormSet):
+    """An editor may add credits, and remove (or replace) only their own: a byline says who wrote what."""
+
+    user = None
+
+    def clean(self):
+        super().clean()
+        for form in self.initial_forms:
+            credit = form.instance
+            removed = form.cleaned_data.get("DELETE") if hasattr(form, "cleaned_data") else False
+            replaced = "author" in form.changed_data
+            if (removed or replaced) and credit.author.user_id != getattr(self.user, "pk", None):
+                raise ValidationError(
+                    f"You may remove only your own credit; {credit.author.name} stays credited "
+                    "(ask them, or an editor who is them, to remove it)."
+                )
+
+
 class AuthorCreditInline(EditableWhileDraft, admin.TabularInline):
     model = Credit
     form = AuthorCreditForm
+    formset = AuthorCreditFormSet
     extra = 0
     verbose_name = "credited author"
     verbose_name_plural = "credited authors (proof-readers are credited by their approval, never typed)"
@@ -238,6 +329,11 @@ class AuthorCreditInline(EditableWhileDraft, admin.TabularInline):
 
     def get_queryset(self, request):
         return super().get_queryset(request).filter(role=Credit.Role.AUTHOR)
+
+    def get_formset(self, request, obj=None, **kwargs):
+        formset = super().get_formset(request, obj, **kwargs)
+        formset.user = request.user
+        return formset
 
 
 class ComparisonForm(forms.ModelForm):
@@ -425,7 +521,25 @@ class RevisionAdmin(admin.ModelAdmin):
         return ", ".join(a.name for a in obj.proof_readers) or "—"
 
     def save_model(self, request, obj, form, change):
-        obj.save_draft(request.user, form.cleaned_data.get("expected_version") or 0)
+        pass  # saved with its inline rows in save_related, so one edit records what changed
+
+    def save_related(self, request, form, formsets, change):
+        """Save the draft's fields (version-checked) and then its rows; the editor of content is credited."""
+        content = [fs for fs in formsets if fs.model in (FAQ, Comparison) and fs.has_changed()]
+        parts = [str(fs.model._meta.verbose_name_plural) for fs in content]
+        form.instance.save_draft(request.user, form.cleaned_data.get("expected_version") or 0, parts)
+        super().save_related(request, form, formsets, change)
+
+    def response_change(self, request, obj):
+        """*Submit for review* posts the whole form: the text is saved first, then submitted."""
+        if "_submit" not in request.POST:
+            return super().response_change(request, obj)
+        back = HttpResponseRedirect(reverse("admin:monographs_revision_change", args=[obj.pk]))
+        if _run(self, request, obj, "submit", ""):
+            self.message_user(request, f"r{obj.number} is saved and submitted for review.", messages.SUCCESS)
+        else:
+            self.message_user(request, "Your text is saved as a draft.", messages.INFO)
+        return back
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
         try:
@@ -453,11 +567,9 @@ class RevisionAdmin(admin.ModelAdmin):
 
     def available_moves(self, request, revision) -> list[str]:
         user = request.user
-        moves = [
-            name
-            for name, move in workflow.MOVES.items()
-            if move.permission and move.source == revision.status and user.has_perm(move.permission)
-        ]
+        moves = [name for name in workflow.REVISION_BUTTONS if workflow.may(revision, name, user)]
+        if revision.publish_at is None and "cancel_schedule" in moves:
+            moves.remove("cancel_schedule")
         if revision.status in (S.SUPERSEDED, S.UNPUBLISHED, S.PUBLISHED) and user.has_perm(
             "monographs.publish_revision"
         ):
@@ -488,7 +600,7 @@ class RevisionAdmin(admin.ModelAdmin):
         confirm = request.POST.get("confirm_broken_links") == "on"
         if action == "submit":
             done = _run(self, request, revision, "submit", request.POST.get("change_note", ""))
-        elif action in ("approve", "request_changes", "unpublish"):
+        elif action in ("approve", "request_changes", "unpublish", "withdraw", "withdraw_approval", "cancel_schedule"):
             done = _run(self, request, revision, action, comment)
         elif action == "publish":
             done = _run(self, request, revision, "publish", confirm_broken_links=confirm, comment=comment)
@@ -580,13 +692,85 @@ class WorkflowEventAdmin(admin.ModelAdmin):
         return False
 
 
+@admin.register(ProposedChange)
+class ProposedChangeAdmin(admin.ModelAdmin):
+    """Proposals are made from the drug, class and monograph screens and decided here, never edited."""
+
+    list_display = ["__str__", "target", "status", "proposed_by", "proposed_at", "decided_by", "decided_at"]
+    list_filter = ["status", "target"]
+    search_fields = ["object_name", "note"]
+    list_select_related = ["proposed_by", "decided_by"]
+    fields = ["note"]
+    readonly_fields = ["note"]
+    change_form_template = "admin/monographs/proposedchange/change_form.html"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_urls(self):
+        view = self.admin_site.admin_view(self.decide_view)
+        return [
+            path("<int:pk>/decide/<str:action>/", view, name="monographs_proposedchange_decide")
+        ] + super().get_urls()
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        proposal = self.get_object(request, object_id)
+        context = dict(extra_context or {})
+        if proposal is not None:
+            target = proposal.target_object()
+            context.update(
+                {
+                    "changes": proposals.changes(proposal.target, proposal.before, proposal.after),
+                    "buttons": [a for a in workflow.PROPOSAL_BUTTONS if workflow.may(proposal, a, request.user)],
+                    "own_proposal": workflow.is_own_work(proposal, request.user),
+                    "events": proposal.events.select_related("actor").order_by("sequence"),
+                    "target_url": reverse(f"admin:monographs_{proposal.target}_change", args=[target.pk])
+                    if target
+                    else None,
+                }
+            )
+        return super().change_view(request, object_id, form_url, context)
+
+    def decide_view(self, request, pk, action):
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        proposal = get_object_or_404(ProposedChange, pk=pk)
+        if not self.has_view_permission(request, proposal):
+            raise PermissionDenied
+        back = HttpResponseRedirect(reverse("admin:monographs_proposedchange_change", args=[proposal.pk]))
+        decide = {
+            "approve_change": workflow.approve_change,
+            "reject_change": workflow.reject_change,
+            "withdraw_change": workflow.withdraw_change,
+        }.get(action)
+        if decide is None:
+            self.message_user(request, f"Unknown action “{action}”.", messages.ERROR)
+            return back
+        try:
+            decide(proposal, request.user, request.POST.get("comment", ""))
+        except workflow.WorkflowError as exc:
+            self.message_user(request, str(exc), messages.ERROR)
+            return back
+        self.message_user(request, f"{str(proposal)[0].upper()}{str(proposal)[1:]}.", messages.SUCCESS)
+        return back
+
+
 def dashboard(request) -> dict:
     """What an editor needs on the admin index: work waiting for them, their drafts, what is due."""
     user = request.user
     today = timezone.localdate()
     in_review = Revision.objects.filter(status=S.IN_REVIEW).select_related("monograph")
     mine = Revision.objects.filter(status=S.DRAFT).filter(editors=user).select_related("monograph").distinct()
+    open_proposals = ProposedChange.objects.awaiting().select_related("proposed_by")
     return {
+        "proposals_awaiting": [p for p in open_proposals if workflow.may(p, "approve_change", user)],
+        "my_proposals": [p for p in open_proposals if p.proposed_by_id == user.pk],
         "awaiting_review": [r for r in in_review if not workflow.is_own_work(r, user)]
         if user.has_perm("monographs.review_revision")
         else [],

@@ -5,3 +5,9 @@ class MonographsConfig(AppConfig):
     name = "monographs"
     verbose_name = "Drug monographs"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        from . import pagecache, search, signals
+
+        signals.content_changed.connect(search.on_content_changed, dispatch_uid="drugref-search")
+        signals.content_changed.connect(pagecache.on_content_changed, dispatch_uid="drugref-pagecache")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import uuid
 from contextlib import contextmanager
 from contextvars import ContextVar
 
@@ -486,6 +487,21 @@ class Revision(models.Model):
 
         workflow.submit(self, user, change_note)
 
+    def withdraw(self, user, comment: str = "") -> None:
+        from . import workflow
+
+        workflow.withdraw(self, user, comment)
+
+    def withdraw_approval(self, user, comment: str) -> None:
+        from . import workflow
+
+        workflow.withdraw_approval(self, user, comment)
+
+    def cancel_schedule(self, user, comment: str = "") -> None:
+        from . import workflow
+
+        workflow.cancel_schedule(self, user, comment)
+
     def request_changes(self, user, comment: str) -> None:
         from . import workflow
 
@@ -516,24 +532,25 @@ class Revision(models.Model):
 
         return workflow.revert(self, user)
 
-    def save_draft(self, user, expected_version: int) -> None:
+    def save_draft(self, user, expected_version: int, parts_changed=()) -> None:
         from . import workflow
 
-        workflow.save_draft(self, user, expected_version)
+        workflow.save_draft(self, user, expected_version, parts_changed)
 
     @property
     def is_editable(self) -> bool:
         return self.status == self.Status.DRAFT
 
-    def credited(self, role: str) -> list[Author]:
-        return [credit.author for credit in self.credits.all() if credit.role == role]
+    def credited(self, role: str) -> list[Credit]:
+        """The credits in one role, in order; each has the `name` a byline shows (see Credit.name)."""
+        return [credit for credit in self.credits.all() if credit.role == role]
 
     @property
-    def authors(self) -> list[Author]:
+    def authors(self) -> list[Credit]:
         return self.credited(Credit.Role.AUTHOR)
 
     @property
-    def proof_readers(self) -> list[Author]:
+    def proof_readers(self) -> list[Credit]:
         return self.credited(Credit.Role.PROOF_READER)
 
 
@@ -558,6 +575,11 @@ class Credit(models.Model):
     role = models.CharField(max_length=20, choices=Role.choices)
     position = models.PositiveSmallIntegerField(default=0)
     at = models.DateTimeField(null=True, blank=True, help_text="For a proof-reader: when they signed off")
+    signed_name = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text="The name as it stood when the revision was signed off (empty while it is a draft)",
+    )
 
     class Manager(models.Manager):
         def get_by_natural_key(self, monograph_slug, number, role, author_slug):
@@ -575,7 +597,13 @@ class Credit(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.author} ({self.get_role_display()})"
+        return f"{self.name} ({self.get_role_display()})"
+
+    @property
+    def name(self) -> str:
+        """What a byline shows: the name as signed off, so renaming an Author never rewrites a signed
+        byline; an unsigned draft shows the Author's current name."""
+        return self.signed_name or self.author.name
 
     def natural_key(self):
         return related_key(self, "revision") + (self.role, *related_key(self, "author"))
@@ -772,10 +800,95 @@ class ComparisonCell(models.Model):
             raise ValidationError("A cell's subject and attribute must belong to the same comparison.")
 
 
-class WorkflowEvent(models.Model):
-    """Who moved which revision from which state to which, when, with what comment."""
+class ProposedChange(models.Model):
+    """A change to what readers see of a drug, a class or a monograph's identity, waiting for a second person.
 
-    revision = models.ForeignKey(Revision, on_delete=models.CASCADE, related_name="events")
+    Modelled like a revision of a snippet: `after` is a JSON snapshot of the object as it would be
+    (monographs/proposals.py writes and applies snapshots), `before` the snapshot it was proposed
+    against.  Approving applies it (monographs/workflow.py); the proposal and its before/after stay.
+    """
+
+    class Status(models.TextChoices):
+        PROPOSED = "proposed", "awaiting approval"
+        APPLIED = "applied", "approved and applied"
+        REJECTED = "rejected", "rejected"
+        WITHDRAWN = "withdrawn", "withdrawn"
+
+    class Target(models.TextChoices):
+        DRUG = "drug", "drug"
+        DRUG_CLASS = "drugclass", "drug class"
+        MONOGRAPH = "monograph", "monograph"
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    target = models.CharField(max_length=20, choices=Target.choices)
+    object_id = models.PositiveBigIntegerField()
+    object_name = models.CharField(max_length=300, help_text="What the object was called when this was proposed")
+    before = models.JSONField(help_text="The object as it was when the change was proposed")
+    after = models.JSONField(help_text="The object as it will be once the change is applied")
+    note = models.TextField(blank=True, help_text="Why the change is needed")
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PROPOSED, editable=False)
+    proposed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    proposed_at = models.DateTimeField(default=now)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Manager(models.Manager):
+        def get_by_natural_key(self, key):
+            return self.get(uuid=key)
+
+        def awaiting(self):
+            return self.filter(status=ProposedChange.Status.PROPOSED)
+
+    objects = Manager()
+    NATURAL_KEY = ("uuid",)
+
+    class Meta:
+        ordering = ["-proposed_at", "-pk"]
+        permissions = [("propose_change", "Can propose a change to a drug, class or monograph")]
+        indexes = [models.Index(fields=["target", "object_id"], name="proposal_target")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=["proposed", "applied", "rejected", "withdrawn"]), name="proposal_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(target__in=["drug", "drugclass", "monograph"]), name="proposal_target_valid"
+            ),
+        ]
+
+    def __str__(self):
+        return f"Change to {self.get_target_display()} {self.object_name} ({self.get_status_display()})"
+
+    def natural_key(self):
+        return (str(self.uuid),)
+
+    @property
+    def target_model(self):
+        return {"drug": Drug, "drugclass": DrugClass, "monograph": Monograph}[self.target]
+
+    def target_object(self):
+        return self.target_model.objects.filter(pk=self.object_id).first()
+
+
+# The first element of a proposal event's natural key: no revision's monograph slug can contain "#".
+PROPOSAL_EVENT_KEY = "#proposal"
+
+
+class WorkflowEventManager(RevisionPartManager):
+    key_field = "sequence"
+
+    def get_by_natural_key(self, monograph_slug, number, key):
+        if monograph_slug == PROPOSAL_EVENT_KEY:
+            return self.get(proposal__uuid=number, sequence=key)
+        return super().get_by_natural_key(monograph_slug, number, key)
+
+
+class WorkflowEvent(models.Model):
+    """Who moved which revision or proposed change from which state to which, when, with what comment."""
+
+    revision = models.ForeignKey(Revision, null=True, blank=True, on_delete=models.CASCADE, related_name="events")
+    proposal = models.ForeignKey(ProposedChange, null=True, blank=True, on_delete=models.CASCADE, related_name="events")
     sequence = models.PositiveIntegerField()
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
@@ -786,22 +899,27 @@ class WorkflowEvent(models.Model):
     details = models.JSONField(default=dict, blank=True, help_text="e.g. broken links the publisher confirmed")
     at = models.DateTimeField(default=now)
 
-    class Manager(RevisionPartManager):
-        key_field = "sequence"
-
-    objects = Manager()
+    objects = WorkflowEventManager()
 
     class Meta:
-        ordering = ["revision", "sequence"]
-        constraints = [models.UniqueConstraint(fields=["revision", "sequence"], name="event_sequence_unique")]
+        ordering = ["revision", "proposal", "sequence"]
+        constraints = [
+            models.UniqueConstraint(fields=["revision", "sequence"], name="event_sequence_unique"),
+            models.UniqueConstraint(fields=["proposal", "sequence"], name="proposal_event_sequence_unique"),
+            models.CheckConstraint(
+                condition=Q(revision__isnull=True) ^ Q(proposal__isnull=True), name="event_of_revision_or_proposal"
+            ),
+        ]
 
     def __str__(self):
-        return f"{self.revision}: {self.from_status or '∅'} → {self.to_status}"
+        return f"{self.revision or self.proposal}: {self.from_status or '∅'} → {self.to_status}"
 
     def natural_key(self):
+        if self.revision_id is None:
+            return (PROPOSAL_EVENT_KEY, *related_key(self, "proposal"), self.sequence)
         return related_key(self, "revision") + (self.sequence,)
 
-    natural_key.dependencies = ["monographs.revision"]
+    natural_key.dependencies = ["monographs.revision", "monographs.proposedchange"]
 
 
 def add_months(day: dt.date, months: int) -> dt.date:

@@ -32,6 +32,11 @@ def content_changed() -> None:
         worked_around(logger, "cache unavailable; content generation not moved on")
 
 
+def on_content_changed(sender, **kwargs) -> None:
+    """Receiver of monographs.signals.content_changed."""
+    content_changed()
+
+
 def _new_generation() -> int:
     cache.add(GENERATION_KEY, time.time_ns(), None)
     return cache.get(GENERATION_KEY)

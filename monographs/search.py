@@ -148,6 +148,18 @@ def reindex_drug(drug: Drug) -> None:
         reindex_monograph(monograph)
 
 
+def on_content_changed(sender, monographs=(), drugs=(), **kwargs) -> None:
+    """Receiver of monographs.signals.content_changed: reindex what changed, in the caller's transaction."""
+    done = set()
+    for drug in drugs:
+        if drug.pk not in done:
+            reindex_drug(drug)
+            done.add(drug.pk)
+    for monograph in monographs:
+        if monograph.drug_id not in done:
+            reindex_monograph(monograph)
+
+
 def reindex_all(rerender: bool = False) -> int:
     """Rebuild the whole index; returns the number of entries.
 

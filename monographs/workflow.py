@@ -1,9 +1,18 @@
 """The editorial workflow: one table of allowed moves, and the transitions that follow it.
 
-draft → in review → approved → published; in review → draft (changes requested); published →
-superseded when a newer revision goes live; published → unpublished; revert copies any earlier revision
-into a new draft.  Every transition is atomic, locks the rows it changes, checks the table and the
-person's permission, and writes a WorkflowEvent.  The Revision and Monograph methods call these.
+Revisions: draft → in review → approved → published; in review → draft (changes requested, or the
+author withdraws the submission); approved → draft (a publisher withdraws the approval); published →
+superseded when a newer revision goes live; published → unpublished.  A monograph is created with its
+first draft; start-draft and revert copy a revision into a new draft; the importer publishes a source
+document's content (a system move).
+
+Proposed changes (a drug's names, brands, aliases, classes and ban; a class; a monograph's slug, drug,
+kind and primary flag): proposed → applied (someone else approves it) | rejected | withdrawn.
+
+Every transition is atomic, locks the rows it changes, checks the table and the person's permission,
+and writes a WorkflowEvent through `_record`, the one place events are numbered.  No status is written
+anywhere else.  Changes readers can see are announced through monographs.signals, never by calling the
+search index or the page cache from here.
 """
 
 from __future__ import annotations
@@ -15,6 +24,7 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils.text import slugify
 
+from . import proposals
 from .models import (
     FAQ,
     Author,
@@ -24,69 +34,150 @@ from .models import (
     ComparisonSubject,
     Credit,
     Monograph,
+    ProposedChange,
     Revision,
     WorkflowEvent,
     add_months,
     now,
 )
-from .pagecache import content_changed
-from .search import reindex_monograph
+from .signals import announce
 
 S = Revision.Status
+P = ProposedChange.Status
+REVIEW, PUBLISH = "monographs.review_revision", "monographs.publish_revision"
 
 
 @dataclass(frozen=True)
 class Move:
-    source: str
+    source: str  # "" for a move that creates the revision or proposal
     target: str
-    permission: str | None  # None: only the system makes this move (as part of another)
+    permission: str | None  # None: only the system makes this move (as part of another, or the importer)
     comment_required: bool = False
+    own_work: str = "any"  # "forbidden": whoever wrote it may not make it; "required": only they may
 
 
 MOVES = {
+    # Revisions
+    "create": Move("", S.DRAFT, "monographs.add_monograph"),
+    "start_draft": Move("", S.DRAFT, "monographs.add_revision"),
+    "revert": Move("", S.DRAFT, PUBLISH),
+    "edit": Move(S.DRAFT, S.DRAFT, "monographs.change_revision"),
     "submit": Move(S.DRAFT, S.IN_REVIEW, "monographs.change_revision"),
-    "request_changes": Move(S.IN_REVIEW, S.DRAFT, "monographs.review_revision", comment_required=True),
-    "approve": Move(S.IN_REVIEW, S.APPROVED, "monographs.review_revision"),
-    "schedule": Move(S.APPROVED, S.APPROVED, "monographs.publish_revision"),
-    "publish": Move(S.APPROVED, S.PUBLISHED, "monographs.publish_revision"),
+    "withdraw": Move(S.IN_REVIEW, S.DRAFT, "monographs.change_revision", own_work="required"),
+    "request_changes": Move(S.IN_REVIEW, S.DRAFT, REVIEW, comment_required=True),
+    "approve": Move(S.IN_REVIEW, S.APPROVED, REVIEW, own_work="forbidden"),
+    "withdraw_approval": Move(S.APPROVED, S.DRAFT, PUBLISH, comment_required=True),
+    "schedule": Move(S.APPROVED, S.APPROVED, PUBLISH),
+    "cancel_schedule": Move(S.APPROVED, S.APPROVED, PUBLISH),
+    "publish": Move(S.APPROVED, S.PUBLISHED, PUBLISH),
     "supersede": Move(S.PUBLISHED, S.SUPERSEDED, None),
-    "unpublish": Move(S.PUBLISHED, S.UNPUBLISHED, "monographs.publish_revision", comment_required=True),
+    "unpublish": Move(S.PUBLISHED, S.UNPUBLISHED, PUBLISH, comment_required=True),
+    "import": Move("", S.PUBLISHED, None),
+    # Proposed changes
+    "propose": Move("", P.PROPOSED, "monographs.propose_change"),
+    "approve_change": Move(P.PROPOSED, P.APPLIED, REVIEW, own_work="forbidden"),
+    "reject_change": Move(P.PROPOSED, P.REJECTED, REVIEW, comment_required=True),
+    "withdraw_change": Move(P.PROPOSED, P.WITHDRAWN, "monographs.propose_change", own_work="required"),
 }
+
+# The moves an editor makes with a button on a revision's page, in the order they are offered.
+REVISION_BUTTONS = [
+    "submit",
+    "withdraw",
+    "approve",
+    "request_changes",
+    "publish",
+    "schedule",
+    "cancel_schedule",
+    "withdraw_approval",
+    "unpublish",
+]
+PROPOSAL_BUTTONS = ["approve_change", "reject_change", "withdraw_change"]
 
 
 class WorkflowError(Exception):
     """A refused transition; the message says why, in words an editor understands."""
 
 
-def _check(revision: Revision, action: str, user, comment: str) -> Move:
+def _describe(obj) -> str:
+    if obj is None:
+        return "monographs"
+    if isinstance(obj, Revision):
+        return f"r{obj.number} of {obj.monograph.slug}"
+    return f"the proposed change to {obj.get_target_display()} “{obj.object_name}”"
+
+
+def is_own_work(obj, user) -> bool:
+    """Whoever created or edited a revision, or is credited as its author, wrote it; whoever proposed a
+    change made it."""
+    if user is None:
+        return False
+    if isinstance(obj, ProposedChange):
+        return obj.proposed_by_id == user.pk
+    return (
+        obj.created_by_id == user.pk
+        or obj.editors.filter(pk=user.pk).exists()
+        or obj.credits.filter(role=Credit.Role.AUTHOR, author__user=user).exists()
+    )
+
+
+def may(obj, action: str, user) -> bool:
+    """Whether `user` may make `action` on `obj` now (what the buttons show; the moves check again)."""
+    try:
+        _check(obj, action, user, "x")
+    except WorkflowError:
+        return False
+    return True
+
+
+def _check(obj, action: str, user, comment: str) -> Move:
     move = MOVES[action]
     label = action.replace("_", " ")
-    if revision.status != move.source:
+    if move.source and obj.status != move.source:
+        noun = "revision" if isinstance(obj, Revision) else "proposal"
         raise WorkflowError(
-            f"Cannot {label} r{revision.number} of {revision.monograph.slug}: it is "
-            f"{revision.get_status_display()}, and this needs a revision that is {S(move.source).label}."
+            f"Cannot {label} {_describe(obj)}: it is {obj.get_status_display()}, and this needs a {noun} that is "
+            f"{type(obj).Status(move.source).label}."
         )
     if move.permission is None:
-        raise WorkflowError(f"“{label}” happens only as part of publishing another revision.")
+        raise WorkflowError(f"“{label}” is made only by drugref itself, as part of another step.")
     if user is None or not user.has_perm(move.permission):
-        raise WorkflowError(f"You do not have permission to {label} revisions.")
+        raise WorkflowError(f"You do not have permission to {label} ({_describe(obj)}).")
     if move.comment_required and not comment.strip():
         raise WorkflowError(f"A comment is required to {label}.")
+    if move.own_work == "forbidden" and is_own_work(obj, user):
+        if isinstance(obj, Revision):
+            raise WorkflowError(
+                "You wrote or edited this revision, so you cannot approve it: someone else must proof-read it."
+            )
+        raise WorkflowError("You proposed this change, so you cannot approve it: someone else must check it.")
+    if move.own_work == "required" and not is_own_work(obj, user):
+        raise WorkflowError(f"Only whoever wrote or proposed {_describe(obj)} may {label} it.")
     return move
 
 
-def _record(revision: Revision, user, source: str, target: str, comment: str = "", details=None, at=None):
-    sequence = (revision.events.aggregate(n=Max("sequence"))["n"] or 0) + 1
+def _record(obj, action: str, user, comment: str = "", details=None, at=None) -> WorkflowEvent:
+    """The one place events are written and numbered: the move's source and target come from the table."""
+    move = MOVES[action]
+    owner = {"revision": obj} if isinstance(obj, Revision) else {"proposal": obj}
+    sequence = (obj.events.aggregate(n=Max("sequence"))["n"] or 0) + 1
     return WorkflowEvent.objects.create(
-        revision=revision,
+        **owner,
         sequence=sequence,
         actor=user,
-        from_status=source,
-        to_status=target,
+        from_status=move.source,
+        to_status=move.target,
         comment=comment,
-        details=details or {},
+        details={"action": action, **(details or {})},
         at=at or now(),
     )
+
+
+def _move(obj, action: str, user, comment: str = "", details=None, at=None, fields=()) -> None:
+    """Set the status the table names for `action`, save it with `fields`, and record the event."""
+    obj.status = MOVES[action].target
+    obj.save(update_fields=["status", *fields])
+    _record(obj, action, user, comment, details, at)
 
 
 def _locked(revision: Revision) -> Revision:
@@ -112,47 +203,94 @@ def author_for(user) -> Author:
     return Author.objects.create(name=name, slug=slug, user=user)
 
 
-def is_own_work(revision: Revision, user) -> bool:
-    """Whoever created or edited a revision, or is credited as its author, wrote it."""
-    return (
-        revision.created_by_id == user.pk
-        or revision.editors.filter(pk=user.pk).exists()
-        or revision.credits.filter(role=Credit.Role.AUTHOR, author__user=user).exists()
+def credit_author(revision: Revision, author: Author) -> Credit:
+    """Credit `author` as an author of a draft (after those already credited), once."""
+    position = (revision.credits.filter(role=Credit.Role.AUTHOR).aggregate(n=Max("position"))["n"] or 0) + 1
+    credit, _ = Credit.objects.get_or_create(
+        revision=revision, role=Credit.Role.AUTHOR, author=author, defaults={"position": position}
     )
+    return credit
 
 
-def submit(revision: Revision, user, change_note: str) -> None:
+def _sign_credits(revision: Revision) -> None:
+    """Keep each credited name as it stands now: renaming an Author later never rewrites this byline."""
+    for credit in revision.credits.select_related("author"):
+        credit.signed_name = credit.author.name
+        credit.save(update_fields=["signed_name"])
+
+
+def _next_number(monograph: Monograph) -> int:
+    return (monograph.revisions.aggregate(n=Max("number"))["n"] or 0) + 1
+
+
+# ------------------------------------------------------------------------------------------------
+# Revisions
+
+
+def create_monograph(user, title: str, monograph: Monograph) -> Monograph:
+    """Save a new monograph (an unsaved instance) with its first draft, empty but for the title."""
+    move = _check(None, "create", user, "")
+    if not title.strip():
+        raise WorkflowError("A new monograph needs the title of its first draft.")
+    with transaction.atomic():
+        monograph.save()
+        moment = now()
+        draft = Revision.objects.create(
+            monograph=monograph,
+            number=1,
+            status=move.target,
+            title=title.strip(),
+            created_by=user,
+            created_at=moment,
+            updated_at=moment,
+        )
+        _record(draft, "create", user, "Monograph created", at=moment)
+    return monograph
+
+
+def submit(revision: Revision, user, change_note: str = "") -> None:
     with transaction.atomic():
         locked = _locked(revision)
-        move = _check(locked, "submit", user, change_note)
+        _check(locked, "submit", user, change_note)
+        empty = [
+            label
+            for label, value in (("title", locked.title), ("summary", locked.summary), ("body", locked.body))
+            if not (value or "").strip()
+        ]
+        if empty:
+            raise WorkflowError(
+                f"The {' and the '.join(empty)} {'is' if len(empty) == 1 else 'are'} empty: "
+                "write them before submitting for review."
+            )
         if not (change_note or locked.change_note).strip():
             raise WorkflowError("A change note is required on submit: say what changed and why.")
         if change_note.strip():
             locked.change_note = change_note.strip()
-        locked.status = move.target
-        locked.save(update_fields=["status", "change_note"])
-        _record(locked, user, move.source, move.target, locked.change_note)
+        _move(locked, "submit", user, locked.change_note, fields=["change_note"])
+    _refresh(revision, locked)
+
+
+def withdraw(revision: Revision, user, comment: str = "") -> None:
+    """The author takes a submission back to draft before anyone approved it."""
+    with transaction.atomic():
+        locked = _locked(revision)
+        _check(locked, "withdraw", user, comment)
+        _move(locked, "withdraw", user, comment.strip() or "Submission withdrawn by its author")
     _refresh(revision, locked)
 
 
 def request_changes(revision: Revision, user, comment: str) -> None:
     with transaction.atomic():
         locked = _locked(revision)
-        move = _check(locked, "request_changes", user, comment)
-        locked.status = move.target
-        locked.save(update_fields=["status"])
-        _record(locked, user, move.source, move.target, comment.strip())
+        _check(locked, "request_changes", user, comment)
+        _move(locked, "request_changes", user, comment.strip())
     _refresh(revision, locked)
 
 
 def approve(revision: Revision, user, comment: str = "") -> None:
     with transaction.atomic():
         locked = _locked(revision)
-        move = _check(locked, "approve", user, comment)
-        if is_own_work(locked, user):
-            raise WorkflowError(
-                "You wrote or edited this revision, so you cannot approve it: someone else must proof-read it."
-            )
+        _check(locked, "approve", user, comment)
         moment = now()
         position = (locked.credits.filter(role=Credit.Role.PROOF_READER).aggregate(n=Max("position"))["n"] or 0) + 1
         Credit.objects.get_or_create(
@@ -161,10 +299,21 @@ def approve(revision: Revision, user, comment: str = "") -> None:
             author=author_for(user),
             defaults={"position": position, "at": moment},
         )
-        locked.status = move.target
+        _sign_credits(locked)
         locked.reviewed_at = moment
-        locked.save(update_fields=["status", "reviewed_at"])
-        _record(locked, user, move.source, move.target, comment.strip(), at=moment)
+        _move(locked, "approve", user, comment.strip(), at=moment, fields=["reviewed_at"])
+    _refresh(revision, locked)
+
+
+def withdraw_approval(revision: Revision, user, comment: str) -> None:
+    """A publisher sends an approved (or scheduled) revision back to draft; its sign-off is undone."""
+    with transaction.atomic():
+        locked = _locked(revision)
+        _check(locked, "withdraw_approval", user, comment)
+        locked.credits.filter(role=Credit.Role.PROOF_READER).delete()
+        locked.credits.update(signed_name="")
+        locked.reviewed_at, locked.publish_at, locked.scheduled_by = None, None, None
+        _move(locked, "withdraw_approval", user, comment.strip(), fields=["reviewed_at", "publish_at", "scheduled_by"])
     _refresh(revision, locked)
 
 
@@ -182,12 +331,41 @@ def _confirm_links(locked: Revision, confirm_broken_links: bool) -> dict:
 def schedule(revision: Revision, user, at: dt.datetime, confirm_broken_links: bool = False) -> None:
     with transaction.atomic():
         locked = _locked(revision)
-        move = _check(locked, "schedule", user, "")
+        _check(locked, "schedule", user, "")
         details = _confirm_links(locked, confirm_broken_links)
         locked.publish_at, locked.scheduled_by = at, user
-        locked.save(update_fields=["publish_at", "scheduled_by"])
-        _record(locked, user, move.source, move.target, f"Scheduled to go live at {at.isoformat()}", details)
+        _move(
+            locked,
+            "schedule",
+            user,
+            f"Scheduled to go live at {at.isoformat()}",
+            details,
+            fields=["publish_at", "scheduled_by"],
+        )
     _refresh(revision, locked)
+
+
+def cancel_schedule(revision: Revision, user, comment: str = "") -> None:
+    with transaction.atomic():
+        locked = _locked(revision)
+        _check(locked, "cancel_schedule", user, comment)
+        if locked.publish_at is None:
+            raise WorkflowError(f"r{locked.number} is not scheduled.")
+        was = locked.publish_at
+        locked.publish_at, locked.scheduled_by = None, None
+        _move(
+            locked,
+            "cancel_schedule",
+            user,
+            comment.strip() or f"Schedule for {was.isoformat()} cancelled",
+            fields=["publish_at", "scheduled_by"],
+        )
+    _refresh(revision, locked)
+
+
+def _supersede_live(monograph: Monograph, user, comment: str, at: dt.datetime) -> None:
+    for live in Revision.objects.select_for_update().filter(monograph=monograph).live():
+        _move(live, "supersede", user, comment, at=at)
 
 
 def publish(revision: Revision, user, confirm_broken_links: bool = False, comment: str = "") -> None:
@@ -195,46 +373,63 @@ def publish(revision: Revision, user, confirm_broken_links: bool = False, commen
     with transaction.atomic():
         monograph = Monograph.objects.select_for_update().get(pk=revision.monograph_id)
         locked = _locked(revision)
-        move = _check(locked, "publish", user, comment)
+        _check(locked, "publish", user, comment)
         details = _confirm_links(locked, confirm_broken_links)
         moment = now()
-        for live in Revision.objects.select_for_update().filter(monograph=monograph, status=S.PUBLISHED):
-            live.status = S.SUPERSEDED
-            live.save(update_fields=["status"])
-            _record(live, user, S.PUBLISHED, S.SUPERSEDED, f"Superseded by r{locked.number}", at=moment)
-        locked.status = move.target
+        _supersede_live(monograph, user, f"Superseded by r{locked.number}", moment)
         locked.published_at = moment
         locked.publish_at = None
-        locked.save(update_fields=["status", "published_at", "publish_at"])
-        _record(locked, user, move.source, move.target, comment.strip(), details, at=moment)
+        _move(locked, "publish", user, comment.strip(), details, at=moment, fields=["published_at", "publish_at"])
         monograph.next_review = add_months(moment.date(), monograph.review_interval_months)
         monograph.save(update_fields=["next_review"])
-        reindex_monograph(monograph)  # in the transaction: a rollback takes the index back too
-        content_changed()
+        announce(monographs=[monograph])
     _refresh(revision, locked)
 
 
 def unpublish(revision: Revision, user, comment: str) -> None:
     with transaction.atomic():
         locked = _locked(revision)
-        move = _check(locked, "unpublish", user, comment)
-        locked.status = move.target
-        locked.save(update_fields=["status"])
-        _record(locked, user, move.source, move.target, comment.strip())
-        monograph = locked.monograph
-        reindex_monograph(monograph)  # in the transaction: a rollback takes the index back too
-        content_changed()
+        _check(locked, "unpublish", user, comment)
+        _move(locked, "unpublish", user, comment.strip())
+        announce(monographs=[locked.monograph])
     _refresh(revision, locked)
+
+
+def publish_import(monograph: Monograph, *, at: dt.datetime, comment: str, supersede_comment: str, credits, **content):
+    """The importer's publish: a source document's content goes live as a new revision, superseding the
+    live one.  The document's own authorship is its sign-off, so its credits are signed as they stand.
+
+    `credits` is a list of (role, Author, signed_at); `content` the revision's fields.  The caller adds
+    FAQs and tables, then announces the change (it knows which drug's names changed too).
+    """
+    with transaction.atomic():
+        Monograph.objects.select_for_update().get(pk=monograph.pk)
+        _supersede_live(monograph, None, supersede_comment, at)
+        revision = Revision.objects.create(
+            monograph=monograph, number=_next_number(monograph), status=MOVES["import"].target, **content
+        )
+        positions: dict[str, int] = {}
+        for role, author, signed_at in credits:
+            positions[role] = positions.get(role, 0) + 1
+            Credit.objects.create(
+                revision=revision,
+                author=author,
+                role=role,
+                position=positions[role],
+                at=signed_at,
+                signed_name=author.name,
+            )
+        _record(revision, "import", None, comment, at=at)
+    return revision
 
 
 def copy_revision(source: Revision, user, change_note: str = "") -> Revision:
     """A new draft of the same monograph with the content of `source` (FAQs, comparisons, authors)."""
     monograph = source.monograph
-    number = (monograph.revisions.aggregate(n=Max("number"))["n"] or 0) + 1
     moment = now()
     draft = Revision.objects.create(
         monograph=monograph,
-        number=number,
+        number=_next_number(monograph),
         status=S.DRAFT,
         title=source.title,
         summary=source.summary,
@@ -273,35 +468,37 @@ def copy_revision(source: Revision, user, change_note: str = "") -> Revision:
 
 
 def open_revision(monograph: Monograph) -> Revision | None:
-    return monograph.revisions.filter(status__in=[S.DRAFT, S.IN_REVIEW, S.APPROVED]).first()
+    return monograph.revisions.open().first()
 
 
 def start_draft(monograph: Monograph, user) -> Revision:
     """The monograph's open draft, or a new one copied from its live (else latest) revision."""
-    if not user.has_perm("monographs.add_revision"):
-        raise WorkflowError("You do not have permission to start drafts.")
+    _check(None, "start_draft", user, "")
     with transaction.atomic():
         Monograph.objects.select_for_update().get(pk=monograph.pk)
         existing = open_revision(monograph)
         if existing is not None:
-            if existing.status != S.DRAFT:
+            if existing.status == S.IN_REVIEW:
                 raise WorkflowError(
-                    f"r{existing.number} is {existing.get_status_display()}; "
-                    "a new draft can start once it is published or sent back."
+                    f"r{existing.number} is in review; its author can withdraw the submission, or a proof-reader "
+                    "can send it back, and then it opens as the draft."
+                )
+            if existing.status == S.APPROVED:
+                raise WorkflowError(
+                    f"r{existing.number} is approved; publish it, or (publishers) withdraw its approval to edit it."
                 )
             return existing
         source = monograph.revisions.live().first() or monograph.revisions.order_by("-number").first()
         if source is None:
             raise WorkflowError("This monograph has no revision to start from.")
         draft = copy_revision(source, user)
-        _record(draft, user, "", S.DRAFT, f"Draft started from r{source.number}")
+        _record(draft, "start_draft", user, f"Draft started from r{source.number}")
         return draft
 
 
 def revert(revision: Revision, user) -> Revision:
     """A new draft copied from an earlier revision (publishers only)."""
-    if not user.has_perm("monographs.publish_revision"):
-        raise WorkflowError("You do not have permission to revert revisions.")
+    _check(None, "revert", user, "")
     with transaction.atomic():
         monograph = Monograph.objects.select_for_update().get(pk=revision.monograph_id)
         existing = open_revision(monograph)
@@ -310,7 +507,7 @@ def revert(revision: Revision, user) -> Revision:
                 f"r{existing.number} is still open ({existing.get_status_display()}); finish or discard it first."
             )
         draft = copy_revision(revision, user, change_note=f"Revert to r{revision.number}")
-        _record(draft, user, "", S.DRAFT, f"Reverted to the content of r{revision.number}")
+        _record(draft, "revert", user, f"Reverted to the content of r{revision.number}")
         return draft
 
 
@@ -319,28 +516,112 @@ class EditConflict(WorkflowError):
 
 
 EDITABLE_FIELDS = ("title", "summary", "body", "change_note")
+CONTENT_FIELDS = ("title", "summary", "body")  # what readers see; the change note is for the reviewers
 
 
-def save_draft(revision: Revision, user, expected_version: int) -> None:
+def save_draft(revision: Revision, user, expected_version: int, parts_changed=()) -> None:
     """Save a draft's own fields only if nobody saved it since `expected_version` was read.
 
     The version is checked in the UPDATE itself, so two editors saving at once can never silently
-    overwrite each other: exactly one UPDATE matches.
+    overwrite each other: exactly one UPDATE matches.  Whoever changes what readers will see — a field
+    here, or `parts_changed` (FAQs, tables, saved by the caller) — is credited as an author, and the
+    edit is recorded with what it changed.
     """
+    if user is None or not user.has_perm(MOVES["edit"].permission):
+        raise WorkflowError("You do not have permission to edit revisions.")
     values = {field: getattr(revision, field) for field in EDITABLE_FIELDS}
     moment = now()
-    updated = Revision.objects.filter(pk=revision.pk, version=expected_version, status=S.DRAFT).update(
-        **values, updated_at=moment, version=expected_version + 1
-    )
-    if not updated:
-        current = Revision.objects.filter(pk=revision.pk).values_list("status", "version").first()
-        if current and current[0] != S.DRAFT:
-            raise WorkflowError(
-                f"r{revision.number} is no longer a draft (it is {S(current[0]).label}); it cannot change."
-            )
-        raise EditConflict(
-            "Someone else saved this draft after you opened it, so your changes were not saved. "
-            "Your text is still in the form: copy it, reload the page, and merge your changes."
+    with transaction.atomic():
+        stored = Revision.objects.filter(pk=revision.pk).values(*EDITABLE_FIELDS).first() or {}
+        updated = Revision.objects.filter(pk=revision.pk, version=expected_version, status=S.DRAFT).update(
+            **values, updated_at=moment, version=expected_version + 1
         )
-    revision.version, revision.updated_at = expected_version + 1, moment
-    revision.editors.add(user)
+        if not updated:
+            current = Revision.objects.filter(pk=revision.pk).values_list("status", "version").first()
+            if current and current[0] != S.DRAFT:
+                raise WorkflowError(
+                    f"r{revision.number} is no longer a draft (it is {S(current[0]).label}); it cannot change."
+                )
+            raise EditConflict(
+                "Someone else saved this draft after you opened it, so your changes were not saved. "
+                "Your text is still in the form: copy it, reload the page, and merge your changes."
+            )
+        revision.version, revision.updated_at = expected_version + 1, moment
+        revision.editors.add(user)
+        changed = [field for field in EDITABLE_FIELDS if stored.get(field) != values[field]] + list(parts_changed)
+        if any(part not in ("change_note",) for part in changed):
+            credit_author(revision, author_for(user))
+        if changed:
+            _record(revision, "edit", user, "Changed: " + ", ".join(changed), {"changed": changed}, at=moment)
+
+
+# ------------------------------------------------------------------------------------------------
+# Proposed changes
+
+
+def propose(obj, after: dict, user, note: str = "") -> ProposedChange:
+    """Propose that `obj` (a Drug, DrugClass or Monograph) become `after` (see monographs/proposals.py)."""
+    _check(None, "propose", user, note)
+    before = proposals.snapshot(type(obj).objects.get(pk=obj.pk))  # `obj` may hold a form's unsaved values
+    if before == after:
+        raise WorkflowError("Nothing changed, so there is nothing to propose.")
+    with transaction.atomic():
+        proposal = ProposedChange.objects.create(
+            target=proposals.target_of(obj),
+            object_id=obj.pk,
+            object_name=str(obj)[:300],
+            before=before,
+            after=after,
+            note=note.strip(),
+            proposed_by=user,
+            status=MOVES["propose"].target,
+        )
+        _record(proposal, "propose", user, note.strip())
+    return proposal
+
+
+def _locked_proposal(proposal: ProposedChange) -> ProposedChange:
+    return ProposedChange.objects.select_for_update().get(pk=proposal.pk)
+
+
+def approve_change(proposal: ProposedChange, user, comment: str = "") -> None:
+    """Someone other than the proposer approves: the change is applied at once, in this transaction."""
+    with transaction.atomic():
+        locked = _locked_proposal(proposal)
+        _check(locked, "approve_change", user, comment)
+        target = locked.target_model.objects.select_for_update().filter(pk=locked.object_id).first()
+        if target is None:
+            raise WorkflowError(f"The {locked.get_target_display()} “{locked.object_name}” no longer exists.")
+        try:
+            refresh = proposals.apply(locked, target)
+        except proposals.ApplyError as exc:
+            raise WorkflowError(str(exc)) from exc
+        locked.decided_by, locked.decided_at = user, now()
+        _move(
+            locked,
+            "approve_change",
+            user,
+            comment.strip(),
+            {"redirects": refresh["redirects"]},
+            at=locked.decided_at,
+            fields=["decided_by", "decided_at"],
+        )
+        announce(drugs=refresh["drugs"])
+    proposal.status, proposal.decided_by, proposal.decided_at = locked.status, user, locked.decided_at
+
+
+def _close_proposal(proposal: ProposedChange, action: str, user, comment: str) -> None:
+    with transaction.atomic():
+        locked = _locked_proposal(proposal)
+        _check(locked, action, user, comment)
+        locked.decided_by, locked.decided_at = user, now()
+        _move(locked, action, user, comment.strip(), at=locked.decided_at, fields=["decided_by", "decided_at"])
+    proposal.status, proposal.decided_by, proposal.decided_at = locked.status, user, locked.decided_at
+
+
+def reject_change(proposal: ProposedChange, user, comment: str) -> None:
+    _close_proposal(proposal, "reject_change", user, comment)
+
+
+def withdraw_change(proposal: ProposedChange, user, comment: str = "") -> None:
+    _close_proposal(proposal, "withdraw_change", user, comment)

@@ -71,7 +71,14 @@ def ensure_groups():
 
     from django.contrib.auth.models import Group, Permission
 
-    groups = import_module("monographs.migrations.0003_editorial_groups").GROUPS
+    groups = {
+        name: list(codenames)
+        for name, codenames in import_module("monographs.migrations.0003_editorial_groups").GROUPS.items()
+    }
+    guarantee = import_module("monographs.migrations.0011_editorial_guarantee")
+    for name in guarantee.PROPOSERS:
+        groups[name] += ["propose_change", "view_proposedchange"]
+    groups["Proof-readers"] += ["view_proposedchange"]
     for name, codenames in groups.items():
         group, created = Group.objects.get_or_create(name=name)
         if created:

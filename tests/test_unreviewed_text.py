@@ -9,7 +9,8 @@ import pytest
 from bs4 import BeautifulSoup
 from django.urls import reverse
 
-from monographs.models import BrandName, Drug
+from monographs import workflow
+from monographs.models import BrandName, Drug, ProposedChange
 
 from .conftest import admin_form_data
 
@@ -28,7 +29,7 @@ READERS_SEE = [
 pytestmark = pytest.mark.django_db
 
 
-def test_an_authors_unreviewed_brand_note_reaches_no_reader(client, seeded, alice):
+def test_an_authors_unreviewed_brand_note_reaches_no_reader(client, seeded, alice, bob):
     before = {url: client.get(url).content for url in READERS_SEE}
     drug = Drug.objects.get(slug="denosumab")
     url = reverse("admin:monographs_drug_change", args=[drug.pk])
@@ -37,6 +38,8 @@ def test_an_authors_unreviewed_brand_note_reaches_no_reader(client, seeded, alic
     note = next(key for key, value in data.items() if key.endswith("-notes") and value == "60 mg dose for osteoporosis")
     response = client.post(url, {**data, note: WRONG_DOSE})
     assert response.status_code == 302, response.content[:2000]
+    # A drug edit is a proposed change (tests/test_proposals.py); once approved the note is recorded.
+    workflow.approve_change(ProposedChange.objects.get(), bob)
     assert BrandName.objects.get(slug="prolia").notes == WRONG_DOSE  # recorded for the editors
     client.logout()
 

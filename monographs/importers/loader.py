@@ -11,11 +11,12 @@ import re
 from dataclasses import dataclass, field
 
 from django.db import transaction
-from django.db.models import Max, Value
+from django.db.models import Value
 from django.db.models.functions import Length, Lower
 from django.utils.text import slugify
 from rapidfuzz.distance import OSA
 
+from .. import workflow
 from ..models import (
     FAQ,
     Alias,
@@ -31,12 +32,10 @@ from ..models import (
     LegacyPath,
     Monograph,
     Revision,
-    WorkflowEvent,
     add_months,
     unique_slug,
 )
-from ..pagecache import content_changed
-from ..search import reindex_drug
+from ..signals import announce
 from .cleaning import is_misspelling
 from .sources import FORMAT_B, FORMAT_LABELS, ParsedDocument, SourceError, iter_source_paths, parse_document
 
@@ -252,22 +251,15 @@ def _write(doc: ParsedDocument, report: ImportReport) -> None:
         )
 
     changed_at = doc.updated_at or doc.created_at or EPOCH
-    number = (monograph.revisions.aggregate(n=Max("number"))["n"] or 0) + 1
-    if live is not None:
-        live.status = Revision.Status.SUPERSEDED
-        live.save(update_fields=["status"])
-        WorkflowEvent.objects.create(
-            revision=live,
-            sequence=live.events.count() + 1,
-            from_status=Revision.Status.PUBLISHED,
-            to_status=Revision.Status.SUPERSEDED,
-            comment=f"Superseded by a re-import of {doc.filename}",
-            at=changed_at,
-        )
-    revision = Revision.objects.create(
-        monograph=monograph,
-        number=number,
-        status=Revision.Status.PUBLISHED,
+    credits = [(Credit.Role.AUTHOR, _author(name), None) for name in doc.authors] + [
+        (Credit.Role.PROOF_READER, _author(name), changed_at) for name in doc.proof_readers
+    ]
+    revision = workflow.publish_import(
+        monograph,
+        at=changed_at,
+        comment=f"Imported from {doc.filename} (format {FORMAT_LABELS[doc.format]})",
+        supersede_comment=f"Superseded by a re-import of {doc.filename}",
+        credits=credits,
         title=doc.title,
         summary=doc.summary,
         body=doc.body,
@@ -282,33 +274,18 @@ def _write(doc: ParsedDocument, report: ImportReport) -> None:
         source_sha256=doc.sha256,
         source_meta=doc.meta,
     )
-    for role, names, at in (
-        (Credit.Role.AUTHOR, doc.authors, None),
-        (Credit.Role.PROOF_READER, doc.proof_readers, changed_at),
-    ):
-        for position, name in enumerate(names, start=1):
-            Credit.objects.create(revision=revision, author=_author(name), role=role, position=position, at=at)
     FAQ.objects.bulk_create(
         FAQ(revision=revision, position=position, question=q, answer=a)
         for position, (q, a) in enumerate(doc.faqs, start=1)
     )
     for parsed in doc.comparisons:
         _comparison(revision, parsed)
-    WorkflowEvent.objects.create(
-        revision=revision,
-        sequence=1,
-        from_status="",
-        to_status=Revision.Status.PUBLISHED,
-        comment=f"Imported from {doc.filename} (format {FORMAT_LABELS[doc.format]})",
-        at=changed_at,
-    )
     if monograph.next_review is None or live is not None:
         monograph.next_review = add_months(changed_at.date(), monograph.review_interval_months)
         monograph.save(update_fields=["next_review"])
     # The live revision changed: the drug's other monographs carry its names too (a brand or alias
     # this document added), so the whole drug is reindexed.
-    reindex_drug(drug)
-    content_changed()
+    announce(drugs=[drug])
     (report.updated if live is not None else report.created).append(doc.filename)
 
 
