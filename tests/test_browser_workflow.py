@@ -2,7 +2,7 @@
 
 import pytest
 
-from monographs.models import Monograph, Revision
+from monographs.models import Drug, Monograph, Revision
 
 from .browser import screenshot
 from .conftest import make_user
@@ -43,14 +43,14 @@ def test_author_proof_reader_and_publisher_change_a_dose(browser, live_server, s
     preview.get_by_text(NEW).wait_for(timeout=10_000)  # the live preview, through the same renderer
     page.locator(".markdownx-preview").get_by_text(NEW).scroll_into_view_if_needed()
     screenshot(page, "workflow-1-editor", full_page=False)
-    page.click("input[name=_continue]")
-    page.wait_for_selector("#wf-change-note")
-    page.fill("#wf-change-note", "Osteoporosis interval corrected to 3 months (test)")
-    page.get_by_role("button", name="Submit for review").click()
-    page.get_by_text("submit — done").wait_for()
+    # Submit straight away, without saving first: the typed text is what goes to review.
+    page.fill("#id_change_note", "Osteoporosis interval corrected to 3 months (test)")
+    page.get_by_role("button", name="Save and submit for review").click()
+    page.get_by_text("saved and submitted for review").wait_for()
     page.context.close()
 
     draft = Revision.objects.get(monograph=monograph, status=Revision.Status.IN_REVIEW)
+    assert "**Osteoporosis (Prolia®):** " + NEW in draft.body
 
     # The proof-reader opens the diff, sees the changed dose highlighted, approves.
     page = log_in(browser, live_server, "bob")
@@ -75,7 +75,7 @@ def test_author_proof_reader_and_publisher_change_a_dose(browser, live_server, s
     # History lists all three people's events.
     page.goto(f"{live_server.url}/admin/monographs/monograph/{monograph.pk}/change/")
     history = page.locator("fieldset", has_text="Workflow history").inner_text()
-    for line in ("draft → in_review", "in_review → approved", "approved → published"):
+    for line in ("draft → draft", "draft → in_review", "in_review → approved", "approved → published"):
         assert line in history
     for who in ("alice", "bob", "carol"):
         assert who in history
@@ -88,4 +88,60 @@ def test_author_proof_reader_and_publisher_change_a_dose(browser, live_server, s
     assert public.get_by_text(NEW).first.is_visible()
     assert "Proof-read by Bob Tester" in public.locator(".byline").inner_text()
     screenshot(public, "workflow-3-public")
+    context.close()
+
+
+def test_a_brand_rename_is_proposed_approved_from_the_dashboard_and_a_submission_withdrawn(
+    browser, live_server, seeded
+):
+    make_user("alice", "Authors")
+    make_user("bob", "Proof-readers")
+    drug = Drug.objects.get(slug="denosumab")
+    context = browser.new_context(viewport={"width": 390, "height": 900})
+    public = context.new_page()
+
+    def drug_page() -> str:
+        public.goto(f"{live_server.url}/drugs/denosumab/")
+        return public.content()
+
+    before = drug_page()
+
+    # The author renames a brand on the drug's screen: that proposes the change, readers see nothing new.
+    page = log_in(browser, live_server, "alice")
+    page.goto(f"{live_server.url}/admin/monographs/drug/{drug.pk}/change/")
+    brand = page.locator("input[value='Prolia®']")
+    brand.fill("Prolia® 90 mg")
+    page.fill("#id_proposal_note", "Brand renamed by the manufacturer (test)")
+    page.get_by_role("button", name="Propose this change").click()
+    page.get_by_text("is proposed").wait_for()
+    assert "Prolia® 90 mg" in page.locator(".proposal-changes").inner_text()
+    screenshot(page, "proposal-1-proposed")
+    assert drug_page() == before
+
+    # The proof-reader finds it on the dashboard, reads before/after, approves.
+    reviewer = log_in(browser, live_server, "bob")
+    panel = reviewer.locator("#proposals-awaiting")
+    assert "Brand renamed by the manufacturer" in panel.inner_text()
+    panel.get_by_role("link", name="Drug “Denosumab”").click()
+    reviewer.get_by_role("button", name="Approve and apply").click()
+    reviewer.get_by_text("approved and applied").first.wait_for()
+    history = reviewer.locator("#proposal").inner_text()
+    assert "alice" in history and "bob" in history and "proposed → applied" in history
+    screenshot(reviewer, "proposal-2-applied")
+    reviewer.context.close()
+    assert "Prolia® 90 mg" in drug_page()
+
+    # The author submits a draft, then withdraws the submission: it is a draft again.
+    monograph = Monograph.objects.get(slug="denosumab")
+    page.goto(f"{live_server.url}/admin/monographs/monograph/{monograph.pk}/change/")
+    page.get_by_role("button", name="Edit (start a draft from the live revision)").click()
+    body = page.locator("textarea#id_body")
+    body.fill(body.input_value().replace(OLD, NEW))
+    page.fill("#id_change_note", "Interval (test)")
+    page.get_by_role("button", name="Save and submit for review").click()
+    page.get_by_text("saved and submitted for review").wait_for()
+    page.get_by_role("button", name="Withdraw my submission (back to draft)").click()
+    page.get_by_text("withdraw — done").wait_for()
+    assert monograph.revisions.open().get().status == Revision.Status.DRAFT
+    page.context.close()
     context.close()
