@@ -151,6 +151,8 @@ MARKDOWNX_MARKDOWNIFY_FUNCTION = "monographs.rendering.render_markdown"
 MARKDOWNX_MEDIA_PATH = "markdownx/"
 MARKDOWNX_UPLOAD_MAX_SIZE = 2 * 1024 * 1024
 MARKDOWNX_UPLOAD_CONTENT_TYPES = ["image/jpeg", "image/png", "image/gif", "image/webp"]
+# Width × height × frames: 2 MB of GIF or PNG can declare gigapixels, and decoding costs memory per pixel.
+UPLOAD_MAX_PIXELS = 16_000_000
 
 # Production hardening; `manage.py check --deploy` passes with DEBUG off and HTTPS on.
 SECURE_CONTENT_TYPE_NOSNIFF = True

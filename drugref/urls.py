@@ -1,11 +1,12 @@
+import re
+
 from django.conf import settings
-from django.conf.urls.static import static
 from django.contrib import admin
 from django.contrib.sitemaps.views import sitemap
-from django.urls import include, path
+from django.urls import include, path, re_path
 
 from monographs.sitemaps import SITEMAPS
-from monographs.uploads import EditorImageUploadView
+from monographs.uploads import EditorImageUploadView, serve_media
 
 urlpatterns = [
     path("admin/", admin.site.urls),
@@ -13,7 +14,10 @@ urlpatterns = [
     path("markdownx/upload/", EditorImageUploadView.as_view(), name="markdownx_upload"),
     path("markdownx/", include("markdownx.urls")),
     path("sitemap.xml", sitemap, {"sitemaps": SITEMAPS}, name="sitemap"),
+    # Uploaded images, with DEBUG on or off (django's static() serves only with DEBUG on): only image types,
+    # with nosniff and a sandbox policy.  A proxy may serve MEDIA_ROOT instead, with the same headers (README).
+    re_path(rf"^{re.escape(settings.MEDIA_URL.lstrip('/'))}(?P<path>.*)$", serve_media, name="media"),
     path("", include("monographs.urls")),
-] + static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+]
 
 handler404 = "monographs.views.page_not_found"
