@@ -1,4 +1,4 @@
-"""Protections outside the workflow: log-in throttling, image uploads, production settings."""
+"""Protections outside the workflow: image uploads, production settings (log-in throttling: test_login_throttle.py)."""
 
 import io
 import os
@@ -6,41 +6,11 @@ import subprocess
 import sys
 
 import pytest
-from django.core.cache import cache
-from django.urls import reverse
 from PIL import Image
 
 from .conftest import ROOT, make_user
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def clear_cache():
-    cache.clear()
-    yield
-    cache.clear()
-
-
-def test_repeated_failed_logins_are_throttled(client):
-    make_user("alice")
-    url = reverse("admin:login")
-    for _ in range(5):
-        assert client.post(url, {"username": "alice", "password": "wrong"}).status_code == 200
-    response = client.post(url, {"username": "alice", "password": "pw"})
-    assert response.status_code == 429
-    assert "Too many failed log-in attempts" in response.content.decode()
-
-
-def test_a_successful_login_clears_the_failures(client):
-    make_user("alice")
-    url = reverse("admin:login")
-    for _ in range(4):
-        client.post(url, {"username": "alice", "password": "wrong"})
-    assert client.post(url, {"username": "alice", "password": "pw"}).status_code == 302
-    client.logout()
-    for _ in range(4):
-        assert client.post(url, {"username": "alice", "password": "wrong"}).status_code == 200
 
 
 def image_bytes(fmt="PNG") -> bytes:
