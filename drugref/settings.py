@@ -162,6 +162,8 @@ AXES_USERNAME_CALLABLE = "monographs.logins.login_name"
 AXES_CLIENT_IP_CALLABLE = "monographs.logins.client_address"
 AXES_LOCKOUT_CALLABLE = "monographs.logins.lockout_response"
 AXES_RESET_ON_SUCCESS = False
+# An attempt while locked counts too, so the lock ends LOGIN_LOCKOUT_MINUTES after the last one (the page says so).
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = True
 # No table of every successful log-in (addresses, user agents) that nothing reads and nothing prunes.
 AXES_DISABLE_ACCESS_LOG = True
 AXES_VERBOSE = False
@@ -213,6 +215,8 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    # axes narrates every attempt at INFO; its warnings (a failure, a lockout) are the ones worth keeping.
+    "loggers": {"axes": {"level": "WARNING"}},
 }
 
 # Fixtures (dumpdata/loaddata): Django's JSON format, with natural keys read once each.

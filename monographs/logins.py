@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import ipaddress
 import unicodedata
+from datetime import timedelta
 
 from axes.handlers.database import AxesDatabaseHandler
 from axes.helpers import get_client_username, get_cool_off
@@ -109,11 +110,12 @@ class AccountOrAddressHandler(AxesDatabaseHandler):
 def lockout_response(request, original_response=None, credentials: dict | None = None):
     """The 429 page (AXES_LOCKOUT_CALLABLE): when to try again, in the admin's own layout.
 
-    Every refused attempt is itself recorded as a failure (axes' AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT),
-    so the lock ends one cool-off after this request; Retry-After says the same to machines.
+    Every refused attempt is itself recorded as a failure (AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT), so
+    the lock ends one cool-off after this request; Retry-After says the same to machines.
     """
     cool_off = get_cool_off(request)
-    retry_at = request.axes_attempt_time + cool_off
+    # Rounded up to the minute shown: trying at the minute shown must not be too early (and start again).
+    retry_at = (request.axes_attempt_time + cool_off + timedelta(seconds=59)).replace(second=0, microsecond=0)
     response = render(
         request,
         "admin/login_throttled.html",
