@@ -5,6 +5,7 @@ SQLite is the default so a fresh clone runs without any server; DATABASE_URL sel
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -27,6 +28,20 @@ def env_bool(name: str, default: bool) -> bool:
     if value in _FALSE:
         return False
     raise ImproperlyConfigured(f"{name}={raw!r} is not a boolean (use one of: 1/0, true/false, yes/no, on/off)")
+
+
+def env_int(name: str, default: int, minimum: int = 0) -> int:
+    """Read a whole number; anything else (or below `minimum`) is an error."""
+    raw = os.environ.get(name)
+    if raw is None:
+        return default
+    try:
+        value = int(raw.strip())
+    except ValueError:
+        value = None
+    if value is None or value < minimum:
+        raise ImproperlyConfigured(f"{name}={raw!r} is not a whole number of at least {minimum}")
+    return value
 
 
 def env_list(name: str, default: str = "") -> list[str]:
@@ -55,6 +70,7 @@ INSTALLED_APPS = [
     "django.contrib.sitemaps",
     "django.contrib.postgres",
     "markdownx",
+    "axes",
     "monographs",
 ]
 
@@ -71,6 +87,14 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "monographs.middleware.LegacyPathRedirectMiddleware",
+    # Last, as django-axes asks: turns a refused log-in into the lockout page.
+    "axes.middleware.AxesMiddleware",
+]
+
+# django-axes' backend first: it refuses a locked-out attempt before any password is checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 
 ROOT_URLCONF = "drugref.urls"
@@ -123,6 +147,27 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
+# Admin log-in throttling (django-axes; monographs/logins.py says what each hook is for).  Failures are
+# counted in the database, so every worker and app server shares them: an account is locked after
+# LOGIN_FAILURE_LIMIT failures at it from anywhere, an address after LOGIN_ADDRESS_FAILURE_LIMIT failures
+# from it at any accounts, for LOGIN_LOCKOUT_MINUTES after the last attempt.  A successful log-in resets
+# nothing: resetting the address's failures would let one's own account wipe the guesses at another's.
+NUM_PROXIES = env_int("NUM_PROXIES", 0)
+LOGIN_ADDRESS_FAILURE_LIMIT = env_int("LOGIN_ADDRESS_FAILURE_LIMIT", 20, minimum=1)
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5, minimum=1)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_LOCKOUT_MINUTES", 15, minimum=1))
+AXES_HANDLER = "monographs.logins.AccountOrAddressHandler"
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_USERNAME_CALLABLE = "monographs.logins.login_name"
+AXES_CLIENT_IP_CALLABLE = "monographs.logins.client_address"
+AXES_LOCKOUT_CALLABLE = "monographs.logins.lockout_response"
+AXES_RESET_ON_SUCCESS = False
+# An attempt while locked counts too, so the lock ends LOGIN_LOCKOUT_MINUTES after the last one (the page says so).
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = True
+# No table of every successful log-in (addresses, user agents) that nothing reads and nothing prunes.
+AXES_DISABLE_ACCESS_LOG = True
+AXES_VERBOSE = False
+
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = "UTC"
 USE_I18N = True
@@ -172,6 +217,8 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    # axes narrates every attempt at INFO; its warnings (a failure, a lockout) are the ones worth keeping.
+    "loggers": {"axes": {"level": "WARNING"}},
 }
 
 # Fixtures (dumpdata/loaddata): Django's JSON format, with natural keys read once each.

@@ -1,10 +1,12 @@
 """Whole-page cache for the monograph pages, the site's hot path.
 
-A cached page is stored under its path and tagged with the live revision's publication time (so
-publishing that monograph makes it stale at once) and a content generation that every publish,
-unpublish, import and drug edit moves on (so lists of related drugs and other monographs never go
-stale).  A cache hit costs one small query, like a flatpage, and one cache round trip (the generation
-and the page are read together).  If the cache is down, pages render as if uncached.
+A cached page is stored under its address — scheme, host and path: the page carries absolute URLs in
+its canonical link and JSON-LD, so a page rendered for one allowed host must never be served to another —
+and tagged with the live revision's publication time (so publishing that monograph makes it stale at once)
+and a content generation that every publish, unpublish, import and drug edit moves on (so lists of related
+drugs and other monographs never go stale).  A cache hit costs one small query, like a flatpage, and one
+cache round trip (the generation and the page are read together).  If the cache is down, pages render
+as if uncached.
 """
 
 from __future__ import annotations
@@ -42,8 +44,20 @@ def _new_generation() -> int:
     return cache.get(GENERATION_KEY)
 
 
+def page_key(request) -> str:
+    """The cache key of the page at this address.
+
+    Scheme and host are part of it because the page is not the same bytes for every address that reaches the
+    view: its canonical link and JSON-LD URLs are absolute (`request.build_absolute_uri`).  `get_host()` has
+    already been checked against ALLOWED_HOSTS by CommonMiddleware, so a client cannot fill the cache with
+    made-up hosts.
+    """
+    address = f"{request.scheme}://{request.get_host()}{request.path}"
+    return "drugref:html:" + hashlib.sha256(address.encode()).hexdigest()[:32]
+
+
 def whole_page(stamp):
-    """Cache a view's 200 HTML responses under its path, tagged with (generation, stamp(request, **kwargs)).
+    """Cache a view's 200 HTML responses under their address, tagged with (generation, stamp(request, **kwargs)).
 
     One cache round trip per request: the generation and the page are read together, and a page
     tagged with another generation or stamp is stale.  `stamp` returns None when there is nothing live
@@ -56,7 +70,7 @@ def whole_page(stamp):
             value = stamp(request, *args, **kwargs)
             if value is None:
                 return view(request, *args, **kwargs)
-            key = "drugref:html:" + hashlib.sha256(request.path.encode()).hexdigest()[:32]
+            key = page_key(request)
             try:
                 found = cache.get_many([GENERATION_KEY, key])
                 generation = found.get(GENERATION_KEY) or _new_generation()

@@ -44,3 +44,14 @@ def test_unpublishing_removes_the_page_at_once(client, seeded):
     live = Monograph.objects.get(slug="denosumab-patient-information").revisions.live().get()
     live.unpublish(make_user("carol", "Publishers"), "Withdrawn")
     assert client.get("/monographs/denosumab-patient-information/").status_code == 404
+
+
+def test_a_page_cached_for_one_host_is_not_served_to_another(client, seeded):
+    """With two allowed hosts, each gets a page whose canonical link and JSON-LD name its own host."""
+    first = client.get("/drugs/denosumab/", HTTP_HOST="localhost").content.decode()
+    assert 'href="http://localhost/drugs/denosumab/"' in first
+    other = client.get("/drugs/denosumab/", HTTP_HOST="127.0.0.1").content.decode()
+    assert 'href="http://127.0.0.1/drugs/denosumab/"' in other
+    assert "localhost" not in other
+    again = client.get("/drugs/denosumab/", HTTP_HOST="localhost").content.decode()
+    assert again == first

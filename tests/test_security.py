@@ -1,6 +1,6 @@
-"""Protections outside the workflow: log-in throttling, production settings, security headers.
+"""Protections outside the workflow: production settings, security headers.
 
-Image uploads and /media/ are in test_uploads.py.
+Log-in throttling is in test_login_throttle.py; image uploads and /media/ in test_uploads.py.
 """
 
 import os
@@ -8,40 +8,12 @@ import subprocess
 import sys
 
 import pytest
-from django.core.cache import cache
-from django.urls import reverse
 
 from .conftest import ROOT, make_user
 
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def clear_cache():
-    cache.clear()
-    yield
-    cache.clear()
-
-
-def test_repeated_failed_logins_are_throttled(client):
-    make_user("alice")
-    url = reverse("admin:login")
-    for _ in range(5):
-        assert client.post(url, {"username": "alice", "password": "wrong"}).status_code == 200
-    response = client.post(url, {"username": "alice", "password": "pw"})
-    assert response.status_code == 429
-    assert "Too many failed log-in attempts" in response.content.decode()
-
-
-def test_a_successful_login_clears_the_failures(client):
-    make_user("alice")
-    url = reverse("admin:login")
-    for _ in range(4):
-        client.post(url, {"username": "alice", "password": "wrong"})
-    assert client.post(url, {"username": "alice", "password": "pw"}).status_code == 302
-    client.logout()
-    for _ in range(4):
-        assert client.post(url, {"username": "alice", "password": "wrong"}).status_code == 200
 
 
 def test_production_settings_pass_check_deploy():
