@@ -293,7 +293,7 @@ class Monograph(models.Model):
 
     @property
     def live_revision(self) -> Revision | None:
-        return self.revisions.filter(status=Revision.Status.PUBLISHED).first()
+        return self.revisions.live().first()
 
     def start_draft(self, user) -> Revision:
         """Open (or create, from the live revision) this monograph's one draft."""
