@@ -88,7 +88,26 @@ def drop_a_class(data):
     data["classes"] = [DrugClass.objects.get(slug="antiresorptive-agents").pk]
 
 
-DRUG_CHANGES = [rename_brand, ban, rename_drug, change_drug_slug, add_alias, remove_misspelling, drop_a_class]
+def remove_a_brand(data):
+    key = _inline_key(data, "-name", "Xgeva®")
+    data[key.replace("-name", "-DELETE")] = "on"
+
+
+def rename_misspelling(data):
+    data[_inline_key(data, "-name", "Denusomab")] = "Denosumabb"
+
+
+DRUG_CHANGES = [
+    rename_brand,
+    remove_a_brand,
+    ban,
+    rename_drug,
+    change_drug_slug,
+    add_alias,
+    rename_misspelling,
+    remove_misspelling,
+    drop_a_class,
+]
 
 
 def as_form(data):
@@ -209,17 +228,22 @@ def test_a_monograph_slug_change_leaves_a_301(client, seeded, alice, bob):
 
 
 @pytest.mark.parametrize(
-    ("field", "value"), [("description", "Drugs that slow bone loss."), ("name", "Bone antiresorptives")]
+    ("field", "value"),
+    [("description", "Drugs that slow bone loss."), ("name", "Bone antiresorptives"), ("parent", "parent")],
 )
 def test_a_class_change_waits_for_someone_else(client, seeded, alice, bob, field, value):
-    drug_class = DrugClass.objects.get(slug="antiresorptive-agents")
+    drug_class = DrugClass.objects.get(slug="rank-ligand-rankl-inhibitor")
+    if field == "parent":
+        value = DrugClass.objects.get(slug="antiresorptive-agents").pk
     url = reverse("admin:monographs_drugclass_change", args=[drug_class.pk])
     before = public(client)
     proposal = propose(client, alice, url, lambda data: data.update({field: value}))
     assert public(client) == before
     decide(client, bob, proposal, "approve_change")
-    assert getattr(DrugClass.objects.get(pk=drug_class.pk), field) == value
-    assert value.encode() in client.get("/classes/antiresorptive-agents/").content
+    assert ProposedChange.objects.get().status == ProposedChange.Status.APPLIED
+    changed = DrugClass.objects.get(pk=drug_class.pk)
+    assert (changed.parent_id if field == "parent" else getattr(changed, field)) == value
+    assert public(client) != before
 
 
 def test_self_approval_is_refused_even_for_a_superuser(seeded, root):
