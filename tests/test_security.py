@@ -9,11 +9,9 @@ import sys
 
 import pytest
 
-from .conftest import ROOT, make_user
+from .conftest import ROOT
 
 pytestmark = pytest.mark.django_db
-
-
 
 
 def test_production_settings_pass_check_deploy():
