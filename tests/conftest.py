@@ -61,8 +61,7 @@ def empty_cache():
 
 @pytest.fixture
 def seeded(db):
-    call_command("loaddata", "seed", verbosity=0)
-    call_command("reindex_search", verbosity=0)
+    call_command("loaddata", "seed", verbosity=0)  # the project's loaddata also builds the search index
 
 
 def ensure_groups():

