@@ -10,6 +10,8 @@ drug's own brand and alias rows (so an edited brand keeps its row, and its edito
 from __future__ import annotations
 
 from django.db import IntegrityError
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString, mark_safe
 
 from .models import Alias, BrandName, Drug, DrugClass, LegacyPath, Monograph, ProposedChange
 
@@ -147,14 +149,25 @@ def _rows(formset) -> list:
     return rows
 
 
-def changes(target: str, before: dict, after: dict) -> list[tuple[str, str, str]]:
-    """(label, before, after) for every field that differs, in words a reviewer reads."""
+def changes(target: str, before: dict, after: dict) -> list[tuple[str, SafeString, SafeString]]:
+    """(label, before, after) for every field that differs, in words a reviewer reads, as HTML: each line
+    that is not on the other side is marked (<del> before, <ins> after), so one renamed brand among
+    several stands out."""
     found = []
     for key, label in LABELS[target]:
         old, new = _words(key, before.get(key)), _words(key, after.get(key))
         if old != new:
-            found.append((label, old, new))
+            old_lines, new_lines = old.split("\n"), new.split("\n")
+            found.append((label, _marked(old_lines, set(new_lines), "del"), _marked(new_lines, set(old_lines), "ins")))
     return found
+
+
+def _marked(lines: list[str], other: set[str], tag: str) -> SafeString:
+    return format_html_join(
+        mark_safe("<br>"),  # noqa: S308 - a constant
+        "{}",
+        ((format_html("<{0}>{1}</{0}>", tag, line) if line not in other else line,) for line in lines),
+    )
 
 
 def _words(key: str, value) -> str:

@@ -302,3 +302,15 @@ def test_the_dashboard_lists_proposals_awaiting_me(client, seeded, alice, bob):
     client.force_login(alice)  # the proposer sees it as theirs, never as something to approve
     page = client.get(reverse("admin:index")).content.decode()
     assert "My proposed changes" in page and "awaiting your approval" not in page
+
+
+def test_the_proposal_page_escapes_what_the_author_typed(client, seeded, alice, bob):
+    attack = '<script>alert(1)</script><img src=x onerror=alert(2)>'
+    drug = Drug.objects.get(slug="denosumab")
+    snap = workflow.proposals.snapshot(drug)
+    snap["brands"][0]["name"] = attack
+    proposal = workflow.propose(drug, snap, alice, attack)
+    client.force_login(bob)
+    page = client.get(reverse("admin:monographs_proposedchange_change", args=[proposal.pk])).content.decode()
+    assert "<script>alert(1)" not in page and "<img src=x" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
