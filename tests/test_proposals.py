@@ -305,7 +305,7 @@ def test_the_dashboard_lists_proposals_awaiting_me(client, seeded, alice, bob):
 
 
 def test_the_proposal_page_escapes_what_the_author_typed(client, seeded, alice, bob):
-    attack = '<script>alert(1)</script><img src=x onerror=alert(2)>'
+    attack = "<script>alert(1)</script><img src=x onerror=alert(2)>"
     drug = Drug.objects.get(slug="denosumab")
     snap = workflow.proposals.snapshot(drug)
     snap["brands"][0]["name"] = attack
