@@ -180,3 +180,18 @@ def test_there_is_no_bulk_approve(client, draft, alice, bob):
     assert "approve_selected" not in client.get(changelist).content.decode()
     client.post(changelist, {"action": "approve_selected", "_selected_action": [draft.pk], "index": 0})
     assert Revision.objects.get(pk=draft.pk).status == S.IN_REVIEW
+
+
+def test_the_xss_check_lets_through_only_a_sandboxed_frame_of_this_site():
+    """The review page's frames are allowed by the XSS check because they cannot run script; nothing else is."""
+    from .xss import problems
+
+    assert problems('<iframe sandbox src="/admin/monographs/revision/1/preview/"></iframe>') == []
+    for frame in (
+        '<iframe src="/admin/monographs/revision/1/preview/"></iframe>',
+        '<iframe sandbox="allow-scripts" src="/x/"></iframe>',
+        '<iframe sandbox src="//evil.example/"></iframe>',
+        '<iframe sandbox src="javascript:alert(1)"></iframe>',
+        '<iframe sandbox src="/x/" srcdoc="<script>alert(1)</script>"></iframe>',
+    ):
+        assert problems(frame), frame
