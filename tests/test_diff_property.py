@@ -52,8 +52,8 @@ def number():
     return st.builds("{}{}".format, st.integers(1000, 10**9), st.sampled_from(UNITS))
 
 
-def columns_and_rows(draw, n_columns: int | None = None):
-    n_columns = n_columns or draw(st.integers(1, 3))
+def columns_and_rows(draw):
+    n_columns = draw(st.integers(1, 3))
     columns = [{"label": draw(words(1, 2)), "link": draw(st.sampled_from(LINKS))} for _ in range(n_columns)]
     rows = [row(draw, n_columns) for _ in range(draw(st.integers(1, 3)))]
     return columns, rows
