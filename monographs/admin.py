@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from . import diff, proposals, workflow
 from .links import broken_links
+from .middleware import frameable_by_self
 from .models import (
     FAQ,
     Alias,
@@ -405,22 +406,11 @@ class ComparisonForm(forms.ModelForm):
 
 
 class ComparisonInline(EditableWhileDraft, admin.StackedInline):
+    """A new table and a changed one alike are written by ComparisonForm.save, grid included."""
+
     model = Comparison
     form = ComparisonForm
     extra = 0
-
-    def get_formset(self, request, obj=None, **kwargs):
-        formset = super().get_formset(request, obj, **kwargs)
-        save_new = formset.save_new
-
-        def save_new_with_grid(form, commit=True):
-            comparison = save_new(form, commit)
-            if commit:
-                form.save_grid(comparison)
-            return comparison
-
-        formset.save_new = save_new_with_grid
-        return formset
 
 
 class EventInline(admin.TabularInline):
@@ -482,7 +472,7 @@ class RevisionAdmin(admin.ModelAdmin):
     search_fields = ["title", "monograph__slug", "body"]
     inlines = [AuthorCreditInline, FAQInline, ComparisonInline, EventInline]
     change_form_template = "admin/monographs/revision/change_form.html"
-    actions = ["submit_selected", "approve_selected", "publish_selected"]
+    actions = ["submit_selected", "publish_selected"]  # no bulk approve: approving means having looked
     provenance = ["source_file", "source_id", "source_format", "source_sha256", "source_meta"]
 
     def has_add_permission(self, request):
@@ -605,9 +595,14 @@ class RevisionAdmin(admin.ModelAdmin):
         elif action == "publish":
             done = _run(self, request, revision, "publish", confirm_broken_links=confirm, comment=comment)
         elif action == "schedule":
-            at = forms.DateTimeField().clean(request.POST.get("publish_at")) if request.POST.get("publish_at") else None
+            try:
+                at = forms.DateTimeField().clean(request.POST.get("publish_at"))
+            except ValidationError:  # missing, or not a date and time: the form sends neither unless forged
+                at = None
             if at is None or at <= timezone.now():
-                self.message_user(request, "Give a go-live time in the future.", messages.ERROR)
+                self.message_user(
+                    request, "Give a go-live time in the future as a date and time (2027-03-01 09:00).", messages.ERROR
+                )
                 return back
             done = _run(self, request, revision, "schedule", at, confirm_broken_links=confirm)
         elif action == "revert":
@@ -628,19 +623,33 @@ class RevisionAdmin(admin.ModelAdmin):
         return back
 
     def diff_view(self, request, pk):
+        """The proof-reader's page: the changes, the revision as readers will get it, and the sign-off buttons.
+
+        By default the changes are against what readers see now (the live revision), else against the
+        revision this one was copied from, else against nothing; only revisions of the same monograph can
+        be compared.
+        """
         new = self._revision(request, pk)
-        against = request.GET.get("against")
+        back = HttpResponseRedirect(reverse("admin:monographs_revision_change", args=[new.pk]))
+        against = request.GET.get("against", "")
         if against:
-            old = self._revision(request, against)
+            old = (
+                new.monograph.revisions.filter(pk=int(against)).first()
+                if against.isascii() and against.isdigit()
+                else None
+            )
+            if old is None:
+                self.message_user(request, "Only revisions of the same monograph can be compared.", messages.ERROR)
+                return back
         else:
             old = new.monograph.revisions.live().exclude(pk=new.pk).first() or new.based_on
-        if old is None:
-            self.message_user(request, "There is no live or earlier revision to compare with.", messages.WARNING)
-            return HttpResponseRedirect(reverse("admin:monographs_revision_change", args=[new.pk]))
-        blocks = diff.compare(old, new)
+        blocks = diff.compare(old or diff.NOTHING, new)  # a first revision is all new, and still proof-read here
+        own_work = workflow.is_own_work(new, request.user)
         context = {
             **self.admin_site.each_context(request),
-            "title": f"Changes in r{new.number} against r{old.number} — {new.monograph.slug}",
+            "title": f"Changes in r{new.number} against r{old.number} — {new.monograph.slug}"
+            if old
+            else f"r{new.number} of {new.monograph.slug}: all new",
             "opts": self.model._meta,
             "old": old,
             "new": new,
@@ -648,9 +657,14 @@ class RevisionAdmin(admin.ModelAdmin):
             "changed": [b for b in blocks if b.changed],
             "numbers": [(b.label, n) for b in blocks for n in b.numbers_changed],
             "revisions": new.monograph.revisions.order_by("-number"),
+            "own_work": own_work,
+            "may_review": new.status == S.IN_REVIEW
+            and request.user.has_perm("monographs.review_revision")
+            and not own_work,
         }
         return TemplateResponse(request, "admin/monographs/revision/diff.html", context)
 
+    @frameable_by_self  # the review page shows it beside the diff, at phone and desktop widths
     def preview_view(self, request, pk):
         revision = self._revision(request, pk)
         revision = Revision.objects.with_content().get(pk=revision.pk)
@@ -665,10 +679,6 @@ class RevisionAdmin(admin.ModelAdmin):
     @admin.action(description="Submit selected drafts for review (uses their change notes)")
     def submit_selected(self, request, queryset):
         self._bulk(request, queryset, "submit", change_note="")
-
-    @admin.action(description="Approve selected revisions")
-    def approve_selected(self, request, queryset):
-        self._bulk(request, queryset, "approve")
 
     @admin.action(description="Publish selected approved revisions")
     def publish_selected(self, request, queryset):

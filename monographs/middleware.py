@@ -1,3 +1,5 @@
+from functools import wraps
+
 from django.http import HttpResponsePermanentRedirect
 
 from .models import LegacyPath
@@ -36,6 +38,27 @@ CONTENT_SECURITY_POLICY = "; ".join(
         "frame-ancestors 'none'",
     ]
 )
+
+
+FRAMEABLE_BY_SELF = CONTENT_SECURITY_POLICY.replace("frame-ancestors 'none'", "frame-ancestors 'self'")
+
+
+def frameable_by_self(view):
+    """Let this site's own pages, and no other site, show the view's response in a frame.
+
+    Every other response refuses all framing (X-Frame-Options DENY, `frame-ancestors 'none'`); the
+    proof-reader's review page needs the staff preview beside the diff, so that view alone relaxes both.
+    Works on a view function or a view method.
+    """
+
+    @wraps(view)
+    def framed(*args, **kwargs):
+        response = view(*args, **kwargs)
+        response["X-Frame-Options"] = "SAMEORIGIN"
+        response["Content-Security-Policy"] = FRAMEABLE_BY_SELF
+        return response
+
+    return framed
 
 
 class ContentSecurityPolicyMiddleware:

@@ -100,6 +100,16 @@ def _clean_url(value: str) -> str:
     return re.sub(r"[\x00-\x20]", "", value)
 
 
+def _inert_frame(tag) -> bool:
+    """A frame of a page of this site, sandboxed without allow-scripts, runs no script (the review page's preview)."""
+    if tag.name.lower() != "iframe" or tag.get("sandbox") is None or tag.get("srcdoc") is not None:
+        return False
+    sandbox = tag.get("sandbox")
+    tokens = (" ".join(sandbox) if isinstance(sandbox, list) else sandbox).lower().split()
+    src = _clean_url(tag.get("src", ""))
+    return "allow-scripts" not in tokens and src.startswith("/") and not src.startswith(("//", "/\\"))
+
+
 def problems(html: str, *, allow_scripts_from: tuple[str, ...] = ("/static/", "/admin/jsi18n/")) -> list[str]:
     """Everything in a page that could run script: what a reader's or editor's browser would execute."""
     found = []
@@ -120,7 +130,7 @@ def problems(html: str, *, allow_scripts_from: tuple[str, ...] = ("/static/", "/
                 continue
             found.append(f"script: {str(tag)[:120]}")
             continue
-        if name in EXECUTABLE_TAGS:
+        if name in EXECUTABLE_TAGS and not _inert_frame(tag):
             found.append(f"{name}: {str(tag)[:120]}")
         if name == "meta" and "refresh" in (tag.get("http-equiv") or "").lower():
             found.append(f"meta refresh: {str(tag)[:120]}")

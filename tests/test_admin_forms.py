@@ -1,0 +1,59 @@
+"""Admin forms as a browser posts them: a bad value is a message, never a 500; adding a table works."""
+
+from django.urls import reverse
+
+from monographs.models import Monograph, Revision
+
+from .conftest import admin_form_data
+from .test_workflow import to_approved
+
+S = Revision.Status
+
+
+def change_url(revision):
+    return reverse("admin:monographs_revision_change", args=[revision.pk])
+
+
+def test_a_forged_schedule_date_is_a_message_not_a_500(client, draft, alice, bob, carol):
+    to_approved(draft, alice, bob)
+    client.force_login(carol)
+    url = reverse("admin:monographs_revision_workflow", args=[draft.pk, "schedule"])
+    for value in ("next tuesday", "2027-13-45 25:00", ""):
+        response = client.post(url, {"publish_at": value}, follow=True)
+        assert response.status_code == 200, value
+        assert "Give a go-live time in the future" in response.content.decode(), value
+    draft.refresh_from_db()
+    assert (draft.status, draft.publish_at) == (S.APPROVED, None)
+
+
+def test_a_schedule_date_in_the_future_schedules(client, draft, alice, bob, carol):
+    to_approved(draft, alice, bob)
+    client.force_login(carol)
+    url = reverse("admin:monographs_revision_workflow", args=[draft.pk, "schedule"])
+    client.post(url, {"publish_at": "2099-03-01T09:00"})
+    draft.refresh_from_db()
+    assert draft.publish_at is not None and draft.publish_at.year == 2099
+
+
+def test_an_author_adds_a_comparison_table_through_the_change_form(client, draft, alice):
+    client.force_login(alice)
+    data = admin_form_data(client, change_url(draft))
+    prefix = "comparisons"
+    count = int(data[f"{prefix}-TOTAL_FORMS"])
+    data[f"{prefix}-TOTAL_FORMS"] = count + 1
+    data.update(
+        {
+            f"{prefix}-{count}-slug": "dosing-intervals",
+            f"{prefix}-{count}-caption": "Dosing intervals",
+            f"{prefix}-{count}-grid": "| | Denosumab | Zoledronic acid |\n| Interval | 6 months | 12 months |",
+            f"{prefix}-{count}-footnotes": "",
+        }
+    )
+    response = client.post(change_url(draft), data)
+    assert response.status_code == 302, response.context["adminform"].form.errors if response.context else ""
+    table = Revision.objects.get(pk=draft.pk).comparisons.get(slug="dosing-intervals")
+    assert [s.label for s in table.subjects.all()] == ["Denosumab", "Zoledronic acid"]
+    assert [(a.label, [c.text for c in cells]) for a, cells in table.rows()] == [
+        ("Interval", ["6 months", "12 months"])
+    ]
+    assert table.subjects.get(position=1).drug == Monograph.objects.get(slug="denosumab").drug
