@@ -260,7 +260,7 @@ def submit(revision: Revision, user, change_note: str = "") -> None:
         if empty:
             raise WorkflowError(
                 f"The {' and the '.join(empty)} {'is' if len(empty) == 1 else 'are'} empty: "
-                "write them before submitting for review."
+                f"write {'it' if len(empty) == 1 else 'them'} before submitting for review."
             )
         if not (change_note or locked.change_note).strip():
             raise WorkflowError("A change note is required on submit: say what changed and why.")

@@ -32,6 +32,7 @@ def test_a_duplicated_row_label_shows_as_an_added_row_with_its_number_flagged(cl
     data[grid] = data[grid].replace(
         "| Onset of action |", "| Onset of action | 600 mg daily | 600 mg daily |\n| Onset of action |"
     )
+    data["summary"] = "Denosumab for patients."  # the imported page has none, and an empty one is not submitted
     assert client.post(change_url(draft), data).status_code == 302
     draft.refresh_from_db()
     draft.submit(alice, "Onset of action: a second row")
