@@ -4,13 +4,21 @@ Format A: a page of the maxillofacial patient-information site — YAML front ma
 type, authorship, created_at, updated_at) and an HTML body.
 Format B: a drug-reference monograph — YAML front matter (title, description, is_banned,
 lastModified, faqs) and a Markdown body of `## **Bold**` sections.
+
+Every file is treated as hostile: it is read up to a size cap, never through a symbolic link; its YAML
+may not use anchors or aliases and is bounded in depth, values and string length before anything is
+built from it; its HTML and Markdown are bounded in size and nesting before a recursive parser or
+converter sees them; and whatever a parser still raises becomes that file's error, never the run's end.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import hashlib
+import os
 import re
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -29,7 +37,20 @@ from .cleaning import (
     repair_mojibake,
 )
 
-MAX_SOURCE_BYTES = 5 * 1024 * 1024
+# Limits a real document fits many times over (the largest seed: 16 KB in all, 5 KB of front matter
+# three levels deep with ~50 values, a 10 KB body, HTML five elements deep, Markdown lists two deep).
+# The nesting limits sit well inside what the recursive tools survive: markdownify converts 300
+# nested elements and Python-Markdown renders 100 nested quotes or lists under the default
+# recursion limit; libyaml's composer (C) overflows the C stack, not Python's, so YAML depth is
+# checked on the parser's event stream before any composing.
+MAX_SOURCE_BYTES = 1024 * 1024
+MAX_FRONT_MATTER_BYTES = 256 * 1024
+MAX_FRONT_MATTER_DEPTH = 10
+MAX_FRONT_MATTER_VALUES = 5_000  # keys, values and items, all levels together
+MAX_FRONT_MATTER_STRING = 64 * 1024  # characters in one key or value
+MAX_BODY_BYTES = 256 * 1024
+MAX_HTML_DEPTH = 100  # open elements at once
+MAX_MARKDOWN_DEPTH = 32  # quotes and list levels on one line
 MAX_TITLE_LENGTH = 300
 EMBED_MARKER = "[[comparison:{slug}]]"
 EMBED_PATTERN = re.compile(r"^\[\[comparison:([a-z0-9-]+)\]\]$", re.MULTILINE)
@@ -123,6 +144,50 @@ def _parse_date(path, front: dict, key: str) -> dt.datetime | None:
     return parsed.astimezone(dt.UTC)
 
 
+# libyaml's loader when PyYAML was built with it: the same resolver and constructors as SafeLoader, so
+# the same data.  libyaml's composer is C and cannot be told to refuse aliases, so `_check_yaml_events`
+# reads the event stream first: both passes together take 3.5 ms for the six example documents, against
+# 18 ms for PyYAML's pure-Python safe_load and 4.2 ms for a Python composer refusing aliases over
+# libyaml's events.
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def _check_yaml_events(path, raw: str) -> None:
+    """Refuse anchors and aliases, and bound depth, values and string length, on the parser's event stream.
+
+    The parser (libyaml's, or PyYAML's) is a state machine that never recurses, and it yields one
+    event at a time, so a hostile document is refused at its first offending event: nothing has been
+    composed, constructed or copied yet.  Aliases are what let 400 bytes stand for a billion strings
+    (and a node contain itself); real front matter never uses them, so they are refused rather than
+    budgeted.  Depth is checked here because composing recurses (in C for libyaml: a 100,000-deep
+    flow sequence overflows the C stack and kills the process).
+    """
+    depth = values = 0
+    for event in yaml.parse(raw, Loader=_YAML_LOADER):
+        line = f"line {event.start_mark.line + 2}"
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None) is not None:
+            raise SourceError(path, f"YAML anchors and aliases are not allowed in front matter ({line})")
+        if isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
+            continue
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            if depth > MAX_FRONT_MATTER_DEPTH:
+                raise SourceError(path, f"front matter is nested more than {MAX_FRONT_MATTER_DEPTH} deep ({line})")
+        elif isinstance(event, yaml.ScalarEvent):
+            if len(event.value) > MAX_FRONT_MATTER_STRING:
+                raise SourceError(
+                    path,
+                    f"front matter has a value of {len(event.value):,} characters ({line}); "
+                    f"the limit is {MAX_FRONT_MATTER_STRING:,}",
+                )
+        else:
+            continue
+        values += 1
+        if values > MAX_FRONT_MATTER_VALUES:
+            raise SourceError(path, f"front matter has more than {MAX_FRONT_MATTER_VALUES:,} keys and values")
+
+
 def split_front_matter(path, text: str) -> tuple[dict, str]:
     if not text.startswith("---\n"):
         raise SourceError(path, "no YAML front matter (the file must start with a line `---`)")
@@ -130,12 +195,18 @@ def split_front_matter(path, text: str) -> tuple[dict, str]:
     if end is None:
         raise SourceError(path, "front matter is not closed (no second `---` line)")
     raw, body = text[4 : 4 + end.start()], text[4 + end.end() :]
+    size = len(raw.encode("utf-8"))
+    if size > MAX_FRONT_MATTER_BYTES:
+        raise SourceError(path, f"the front matter is {size:,} bytes; the limit is {MAX_FRONT_MATTER_BYTES:,} bytes")
     try:
-        front = yaml.safe_load(raw)
+        _check_yaml_events(path, raw)
+        front = yaml.load(raw, Loader=_YAML_LOADER)  # a SafeLoader: libyaml's when available
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 2}, column {mark.column + 1}" if mark else ""
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        # libyaml says "did not find expected ','" where PyYAML says "expected ','": one wording for both.
+        problem = re.sub(r"^did not find expected\b", "expected", problem)
         raise SourceError(path, f"invalid YAML front matter{where}: {problem}") from None
     if front is None:
         front = {}
@@ -144,14 +215,51 @@ def split_front_matter(path, text: str) -> tuple[dict, str]:
     return front, body.lstrip("\n")
 
 
+_FILE_KINDS = {
+    stat.S_IFDIR: "a directory that cannot be listed",
+    stat.S_IFIFO: "a FIFO",
+    stat.S_IFSOCK: "a socket",
+    stat.S_IFCHR: "a character device",
+    stat.S_IFBLK: "a block device",
+}
+_LINK_REFUSED = "is a symbolic link; links are not followed (name the file it points to, if you trust it)"
+
+
+def _read_capped(path: Path) -> bytes:
+    """At most MAX_SOURCE_BYTES + 1 bytes of a regular file, never through a symbolic link.
+
+    The link check is on the path itself (lstat) and again when opening (O_NOFOLLOW), so a link swapped
+    in between is refused too; O_NONBLOCK keeps a FIFO from blocking the run before fstat refuses it.
+    """
+    try:
+        info = os.lstat(path)
+        if stat.S_ISLNK(info.st_mode):
+            raise SourceError(path, _LINK_REFUSED)
+        flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+        fd = os.open(path, flags)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise SourceError(path, _LINK_REFUSED) from None
+        raise SourceError(path, f"cannot read the file: {exc.strerror}") from None
+    with os.fdopen(fd, "rb") as file:
+        kind = stat.S_IFMT(os.fstat(file.fileno()).st_mode)
+        if kind != stat.S_IFREG:
+            raise SourceError(path, f"not a regular file ({_FILE_KINDS.get(kind, 'of an unknown kind')})")
+        try:
+            return file.read(MAX_SOURCE_BYTES + 1)
+        except OSError as exc:
+            raise SourceError(path, f"cannot read the file: {exc.strerror}") from None
+
+
 def read_source(path: Path) -> tuple[str, str]:
     """The file's text (LF line endings, mojibake repaired) and the SHA-256 of its bytes."""
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise SourceError(path, f"cannot read the file: {exc.strerror}") from None
+    data = _read_capped(path)
     if len(data) > MAX_SOURCE_BYTES:
-        raise SourceError(path, f"file is {len(data) / 1048576:.1f} MB; the limit is {MAX_SOURCE_BYTES // 1048576} MB")
+        raise SourceError(
+            path,
+            f"file is {MAX_SOURCE_BYTES + 1:,}+ bytes; the limit is {MAX_SOURCE_BYTES:,} bytes "
+            f"({MAX_SOURCE_BYTES // 1048576} MB)",
+        )
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -165,9 +273,32 @@ def read_source(path: Path) -> tuple[str, str]:
 
 
 def parse_document(path: Path) -> ParsedDocument:
+    """The document at `path`, or a SourceError naming the file and the reason.
+
+    The limits below keep the parsers' recursion and memory in bounds; should one still give way, or
+    raise anything of its own (PyYAML's int() of a 5,000-digit number, a date that does not exist),
+    that is this file's error: the run goes on to the next file, or lists it with the others.
+    """
     path = Path(path)
+    try:
+        return _parse_document(path)
+    except SourceError:
+        raise
+    except RecursionError:
+        raise SourceError(path, "nested too deeply to parse (Python's recursion limit was reached)") from None
+    except MemoryError:
+        raise SourceError(path, "ran out of memory while parsing") from None
+    except Exception as exc:  # a parser's surprise is this file's error, not the end of the run
+        detail = (str(exc).splitlines() or [""])[0][:200]
+        raise SourceError(path, f"could not be parsed ({type(exc).__name__}: {detail})") from None
+
+
+def _parse_document(path: Path) -> ParsedDocument:
     text, sha = read_source(path)
     front, body = split_front_matter(path, text)
+    size = len(body.encode("utf-8"))
+    if size > MAX_BODY_BYTES:
+        raise SourceError(path, f"the body is {size:,} bytes; the limit is {MAX_BODY_BYTES:,} bytes")
     title = front.get("title")
     if title is None or (isinstance(title, str) and not title.strip()):
         raise SourceError(path, "front matter has no `title`")
@@ -201,8 +332,63 @@ def _optional_text(path, front: dict, key: str) -> str:
     return value.strip()
 
 
+# Lines that open quotes or list items: `>`, `-`/`*`/`+` or `1.`/`1)` followed by a space; indentation
+# counts a level per four columns (Python-Markdown's tab length).
+_LIST_MARKER = re.compile(r"(?:[*+-]|\d{1,9}[.)])(?:[ \t]+|$)")
+
+
+def _markdown_depth(text: str) -> int:
+    """How deep quotes and lists nest on any one line: what Python-Markdown's block parser recurses on.
+
+    An upper bound rather than a parse (an indented code block counts as a level too), so it is cheap
+    and cannot itself be led into recursion; it stops counting one past the limit.
+    """
+    deepest = 0
+    for line in text.splitlines():
+        depth = columns = position = 0
+        while position < len(line) and depth + columns // 4 <= MAX_MARKDOWN_DEPTH:
+            char = line[position]
+            if char in " \t":
+                columns += 4 if char == "\t" else 1
+                position += 1
+            elif char == ">":  # the marker and the one space after it
+                depth += 1
+                position += 2 if line[position + 1 : position + 2] == " " else 1
+            elif match := _LIST_MARKER.match(line, position):  # the marker and the spaces after it
+                depth += 1
+                position = match.end()
+            else:
+                break
+        deepest = max(deepest, depth + columns // 4)
+    return deepest
+
+
+def _check_markdown_depth(path, markdown: str, what: str = "") -> None:
+    if _markdown_depth(markdown) > MAX_MARKDOWN_DEPTH:
+        raise SourceError(path, f"{what}Markdown quotes and lists are nested more than {MAX_MARKDOWN_DEPTH} deep")
+
+
 # ---------------------------------------------------------------------------------------------
 # Format A: HTML body
+
+
+def _check_html_depth(path, soup: BeautifulSoup) -> None:
+    """Refuse HTML nested deeper than MAX_HTML_DEPTH before anything walks the tree recursively.
+
+    BeautifulSoup builds the tree without recursion (a 50,000-deep one in a few seconds); markdownify,
+    and much of what a tree is asked later, recurse once per level.  The walk keeps the chain of open
+    ancestors, so it costs one step per element (0.04 s for 32,000 of them, against 1.3 s for a second
+    pass of the HTML tokenizer over the text).
+    """
+    ancestors: list[Tag] = []
+    for element in soup.descendants:
+        if not isinstance(element, Tag):
+            continue
+        while ancestors and element.parent is not ancestors[-1]:
+            ancestors.pop()
+        ancestors.append(element)
+        if len(ancestors) > MAX_HTML_DEPTH:
+            raise SourceError(path, f"HTML elements are nested more than {MAX_HTML_DEPTH} deep")
 
 
 class _SourceHTMLConverter(MarkdownConverter):
@@ -319,6 +505,7 @@ def _tidy_markdown(markdown: str) -> str:
 
 def _parse_format_a(path, front, body, title, sha, meta) -> ParsedDocument:
     soup = BeautifulSoup(body, "html.parser")
+    _check_html_depth(path, soup)
     comparisons, used = [], set()
     for number, table in enumerate(soup.find_all("table"), start=1):
         if table.find_parent("table") is not None:
@@ -333,6 +520,7 @@ def _parse_format_a(path, front, body, title, sha, meta) -> ParsedDocument:
     markdown = _tidy_markdown(_SourceHTMLConverter().convert_soup(soup))
     if not markdown.strip():
         raise SourceError(path, "the HTML body has no text")
+    _check_markdown_depth(path, markdown)  # nested quotes and lists become nested Markdown, rendered later
 
     uri = front.get("uri")
     if uri is not None and not isinstance(uri, str):
@@ -403,11 +591,13 @@ def _parse_faqs(path, front) -> list[tuple[str, str]]:
         question, answer = clean_question(item["q"]), clean_answer(item["a"])
         if not question or not answer:
             raise SourceError(path, f"FAQ {index} in front matter has an empty question or answer")
+        _check_markdown_depth(path, answer, f"FAQ {index}: ")
         faqs.append((question, answer))
     return faqs
 
 
 def _parse_format_b(path, front, body, title, sha, meta) -> ParsedDocument:
+    _check_markdown_depth(path, body)  # the body is rendered (Python-Markdown recurses on nesting) when written
     markdown = normalise_headings(body)
     faqs = _parse_faqs(path, front)
     if faqs:
@@ -452,18 +642,36 @@ def _parse_format_b(path, front, body, title, sha, meta) -> ParsedDocument:
 
 
 def iter_source_paths(paths) -> list[Path]:
-    """Files named, and the files inside directories named (recursively, sorted; hidden files skipped)."""
+    """Files named, and the files inside directories named (recursively, sorted; hidden entries skipped).
+
+    Symbolic links are never followed, neither below a directory nor named on the command line (a shell
+    glob names whatever a directory holds): each is listed like a file, and `read_source` refuses it
+    without touching its target.  A directory that cannot be listed is listed too, for the same reason.
+    """
     found = []
     for raw in paths:
         path = Path(raw)
-        if path.is_dir():
-            found.extend(
-                sorted(
-                    p
-                    for p in path.rglob("*")
-                    if p.is_file() and not any(part.startswith(".") for part in p.relative_to(path).parts)
-                )
-            )
+        if path.is_dir() and not path.is_symlink():
+            found.extend(_walk(path))
         else:
             found.append(path)
     return found
+
+
+def _walk(top: Path) -> list[Path]:
+    """Every entry under `top` that is not a directory (links to directories included), without recursion."""
+    found, folders = [], [top]
+    while folders:
+        folder = folders.pop()
+        try:
+            with os.scandir(folder) as entries:
+                for entry in entries:
+                    if entry.name.startswith("."):
+                        continue
+                    if entry.is_dir(follow_symlinks=False):
+                        folders.append(Path(entry.path))
+                    else:
+                        found.append(Path(entry.path))
+        except OSError:
+            found.append(folder)
+    return sorted(found)
