@@ -14,6 +14,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 
 from . import diff, proposals, workflow
+from .importers.sources import WARNINGS_KEY
 from .links import broken_links
 from .middleware import frameable_by_self
 from .models import (
@@ -551,6 +552,10 @@ class RevisionAdmin(admin.ModelAdmin):
                     "actions_available": self.available_moves(request, revision),
                     "broken_links": broken_links(revision) if revision.status in (S.IN_REVIEW, S.APPROVED) else [],
                     "own_work": workflow.is_own_work(revision, request.user),
+                    # What the importer changed or could not keep (sources.WARNINGS_KEY in the provenance).
+                    "import_warnings": (revision.source_meta or {}).get(WARNINGS_KEY, [])
+                    if isinstance(revision.source_meta, dict)
+                    else [],
                 }
             )
         return super().change_view(request, object_id, form_url, context)

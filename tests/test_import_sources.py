@@ -144,30 +144,55 @@ BAD_DOCUMENTS = {
     "empty body": ("---\ntitle: Nothing\nuri: a/b\n---\n\n  \n", "the body after the front matter is empty"),
     "neither format": ("---\ntitle: Plain\n---\nJust some words.\n", "a document of neither known format"),
     "front matter not a mapping": ("---\n- a\n- b\n---\n<p>x</p>\n", "front matter must be a mapping"),
-    "bad date": ("---\ntitle: X\nupdated_at: yesterday\n---\n<p>x</p>\n", "`updated_at` is not a date/time"),
-    "bad is_banned": ("---\ntitle: X\nis_banned: perhaps\n---\n## A\n\ntext\n", "`is_banned` must be true or false"),
-    "bad faqs": ("---\ntitle: X\nfaqs: nope\n---\n## A\n\ntext\n", "`faqs` must be a list"),
-    "table without header": (
-        "---\ntitle: X\n---\n<table><tr><td>a</td><td>b</td></tr></table>\n",
-        "table 1 has no header row",
-    ),
-    "ragged table": (
-        "---\ntitle: X\n---\n<table><tr><th></th><th>A</th></tr><tr><td>r</td></tr></table>\n",
-        "row 2 has 1 cells",
-    ),
     "binary junk": (b"---\ntitle: X\n---\n\x00\x01\x02", "binary data"),
     "truncated YAML": ('---\ntitle: "Denosu', "front matter is not closed"),
     "truncated YAML value": ('---\ntitle: "Denosu\n---\n<p>x</p>\n', "invalid YAML front matter"),
-    "uri of the wrong type": ("---\ntitle: X\nuri: [a, b]\n---\n<p>x</p>\n", "`uri` must be text"),
-    "authorship of the wrong type": ("---\ntitle: X\nauthorship: 5\n---\n<p>x</p>\n", "`authorship` must be text"),
-    "faq without an answer": ("---\ntitle: X\nfaqs:\n  - q: Why?\n---\n## A\n\ntext\n", "FAQ 1 in front matter needs"),
     "title too long": ("---\ntitle: " + "x" * 400 + "\n---\n<p>x</p>\n", "`title` is 400 characters long"),
+}
+
+
+# Documents that once were refused for their shape: they import, and what the importer changed or could
+# not keep is a warning (printed, and kept in the revision's provenance).
+WARNED_DOCUMENTS = {
+    "bad date": ("---\ntitle: X\nupdated_at: yesterday\n---\n<p>x</p>\n", "front matter `updated_at`: not a date"),
+    "bad is_banned": (
+        "---\ntitle: X\nis_banned: perhaps\n---\n## A\n\ntext\n",
+        "front matter `is_banned`: must be true or false, not 'perhaps'; ignored",
+    ),
+    "bad faqs": ("---\ntitle: X\nfaqs: nope\n---\n## A\n\ntext\n", "front matter `faqs`: must be a list"),
+    "table without header": (
+        "---\ntitle: X\n---\n<table><tr><td>a</td><td>b</td></tr><tr><td>c</td><td>d</td></tr></table>\n",
+        "table 1: kept as a table in the body, not a comparison: it has no header row",
+    ),
+    "ragged table": (
+        "---\ntitle: X\n---\n<table><tr><th></th><th>A</th></tr><tr><td>r</td></tr></table>\n",
+        "table 1, row 2: fewer cells than columns; padded with empty cells",
+    ),
+    "uri of the wrong type": ("---\ntitle: X\nuri: [a, b]\n---\n<p>x</p>\n", "front matter `uri`: must be text"),
+    "authorship of the wrong type": (
+        "---\ntitle: X\nauthorship: 5\n---\n<p>x</p>\n",
+        "front matter `authorship`: must be text",
+    ),
+    "faq without an answer": (
+        "---\ntitle: X\nfaqs:\n  - q: Why?\n---\n## A\n\ntext\n",
+        "FAQ 1: (“Why?”) has no answer",
+    ),
     "nested table": (
         "---\ntitle: X\n---\n<table><tr><th></th><th>A</th></tr><tr><td>r</td><td><table><tr><th>x</th></tr>"
         "</table></td></tr></table>\n",
-        "table 2 is nested inside another table",
+        "table 1: kept as a table in the body, not a comparison: it contains another table",
     ),
 }
+
+
+@pytest.mark.parametrize("case", sorted(WARNED_DOCUMENTS))
+def test_a_document_of_an_odd_shape_imports_with_a_warning(case, write_source, capsys):
+    content, warning = WARNED_DOCUMENTS[case]
+    odd = write_source("odd.txt", content)
+    call_command("import_sources", str(odd))
+    assert f"warning: {odd}: {warning}" in capsys.readouterr().err
+    revision = Revision.objects.get(source_file="odd.txt")
+    assert any(message.startswith(warning) for message in revision.source_meta["_import_warnings"])
 
 
 @pytest.mark.parametrize("case", sorted(BAD_DOCUMENTS))

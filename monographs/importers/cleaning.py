@@ -102,9 +102,22 @@ def _unwrap(text: str) -> str:
     return "\n\n".join(p for p in paragraphs if p)
 
 
+# An answer leaked inline, right after the question mark: "…paracetamol?** A:** Yes, …".
+_INLINE_LEAKED_ANSWER = re.compile(r"(?<=\?)(?:\s|\*\*|__)*A\s*:(?:\s|\*\*|__)*")
+
+
+def split_leaked_answer(text: str) -> tuple[str, str]:
+    """(the question, the answer that leaked into it — or "")."""
+    for pattern in (_LEAKED_ANSWER, _INLINE_LEAKED_ANSWER):
+        parts = pattern.split(text, maxsplit=1)
+        if len(parts) == 2:
+            return parts[0], parts[1]
+    return text, ""
+
+
 def clean_question(text: str) -> str:
     """Keep the question only: drop a leaked answer, a `Q1:` lead and `**` debris."""
-    text = _LEAKED_ANSWER.split(text, maxsplit=1)[0]
+    text = split_leaked_answer(text)[0]
     text = _QUESTION_LEAD.sub("", text.strip())
     return _unwrap(_strip_unbalanced_emphasis(text))
 

@@ -16,12 +16,14 @@ from __future__ import annotations
 import datetime as dt
 import errno
 import hashlib
+import logging
 import os
 import re
 import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import nh3
 import yaml
 from bs4 import BeautifulSoup, Tag
 from django.utils.dateparse import parse_datetime
@@ -35,6 +37,7 @@ from .cleaning import (
     normalise_headings,
     parse_authorship,
     repair_mojibake,
+    split_leaked_answer,
 )
 
 # Limits a real document fits many times over (the largest seed: 16 KB in all, 5 KB of front matter
@@ -62,6 +65,27 @@ FORMAT_LABELS = {
     FORMAT_B: "B: drug-reference monograph (YAML + Markdown)",
 }
 FORMAT_B_KEYS = {"description", "is_banned", "lastModified", "faqs"}
+# Where a revision's provenance (Revision.source_meta, the front matter) keeps what the importer changed or
+# could not keep; the underscore keeps it apart from the source's own keys.
+WARNINGS_KEY = "_import_warnings"
+
+logger = logging.getLogger("monographs.importers")
+
+
+class Warnings(list):
+    """What the importer changed or could not keep in one document: importing goes on, an editor is told.
+
+    Each is logged too (logger `monographs.importers`), so `import_sources` can print it as it happens.
+    """
+
+    def __init__(self, path):
+        super().__init__()
+        self.path = str(path)
+
+    def add(self, element: str, what: str) -> None:
+        message = f"{element}: {what}"
+        self.append(message)
+        logger.warning("%s: %s", self.path, message)
 
 
 class SourceError(Exception):
@@ -103,6 +127,7 @@ class ParsedDocument:
     is_banned: bool | None = None
     brands: list[tuple[str, str]] = field(default_factory=list)
     classes: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # "element: what happened", also in meta[WARNINGS_KEY]
 
     @property
     def filename(self) -> str:
@@ -121,7 +146,8 @@ def _json_safe(value):
     return str(value)
 
 
-def _parse_date(path, front: dict, key: str) -> dt.datetime | None:
+def _parse_date(warnings: Warnings, front: dict, key: str) -> dt.datetime | None:
+    """The date/time under `key`, or None (with a warning) when it is not one: a bad date loses only itself."""
     value = front.get(key)
     if value is None or value == "":
         return None
@@ -135,10 +161,12 @@ def _parse_date(path, front: dict, key: str) -> dt.datetime | None:
             try:
                 day = dt.date.fromisoformat(value.strip())
             except ValueError:
-                raise SourceError(path, f"front matter `{key}` is not a date/time: {value!r}") from None
+                warnings.add(f"front matter `{key}`", f"not a date/time ({value[:80]!r}); ignored")
+                return None
             parsed = dt.datetime(day.year, day.month, day.day)
     else:
-        raise SourceError(path, f"front matter `{key}` must be a date/time, not {type(value).__name__}")
+        warnings.add(f"front matter `{key}`", f"must be a date/time, not {type(value).__name__}; ignored")
+        return None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=dt.UTC)
     return parsed.astimezone(dt.UTC)
@@ -310,25 +338,33 @@ def _parse_document(path: Path) -> ParsedDocument:
     if not body.strip():
         raise SourceError(path, "the body after the front matter is empty")
     meta = _json_safe(front)
+    warnings = Warnings(path)
     if re.match(r"\s*<(?:!--|[a-zA-Z][a-zA-Z0-9]*[\s>/])", body):
-        doc = _parse_format_a(path, front, body, title, sha, meta)
+        doc = _parse_format_a(path, front, body, title, sha, meta, warnings)
     elif FORMAT_B_KEYS & set(front):
-        doc = _parse_format_b(path, front, body, title, sha, meta)
+        doc = _parse_format_b(path, front, body, title, sha, meta, warnings)
     else:
         raise SourceError(
             path,
             "a document of neither known format: format A has an HTML body; format B has a Markdown body "
             f"and at least one of the front-matter keys {', '.join(sorted(FORMAT_B_KEYS))}",
         )
+    if warnings:
+        doc.warnings = list(warnings)
+        doc.meta[WARNINGS_KEY] = list(warnings)
     return doc
 
 
-def _optional_text(path, front: dict, key: str) -> str:
+def _optional_text(warnings: Warnings, front: dict, key: str) -> str:
+    """Text under `key`; a number is read as its text, anything else is dropped with a warning."""
     value = front.get(key)
     if value is None:
         return ""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return str(value)
     if not isinstance(value, str):
-        raise SourceError(path, f"front matter `{key}` must be text, not {type(value).__name__}")
+        warnings.add(f"front matter `{key}`", f"must be text, not {type(value).__name__}; ignored")
+        return ""
     return value.strip()
 
 
@@ -392,15 +428,52 @@ def _check_html_depth(path, soup: BeautifulSoup) -> None:
 
 
 class _SourceHTMLConverter(MarkdownConverter):
-    """HTML → Markdown that keeps what the page meant: asides, figures, sub/superscripts, links."""
+    """HTML → Markdown that keeps what the page meant: asides, figures, sub/superscripts, links, structure.
 
-    def __init__(self, **options):
+    `heading_offset` demotes every heading (a body with an `<h1>` gets 1: the page's title is its only
+    `<h1>`).  List items are indented by four columns, what Python-Markdown needs to see a nested list
+    (markdownify's own indent is the bullet's width, 2), and text after an inner list stays in its item.
+    """
+
+    def __init__(self, heading_offset: int = 0, **options):
         options.setdefault("heading_style", "ATX")
         options.setdefault("bullets", "*")
         options.setdefault("sup_symbol", "<sup>")
         options.setdefault("sub_symbol", "<sub>")
         options.setdefault("escape_misc", False)
+        self.heading_offset = heading_offset
         super().__init__(**options)
+
+    def convert_hN(self, n, el, text, parent_tags):
+        return super().convert_hN(n + self.heading_offset, el, text, parent_tags)
+
+    def convert_list(self, el, text, parent_tags):
+        if "li" in parent_tags:
+            # A blank line after an inner list: what follows it in the item is a paragraph of the item,
+            # not words glued to the inner list's last item.
+            return "\n" + text.rstrip() + "\n\n"
+        return super().convert_list(el, text, parent_tags)
+
+    convert_ul = convert_list
+    convert_ol = convert_list
+
+    def convert_li(self, el, text, parent_tags):
+        text = (text or "").strip()
+        if not text:
+            return "\n"
+        parent = el.parent
+        if parent is not None and parent.name == "ol":
+            start = str(parent.get("start") or "1")
+            bullet = f"{(int(start) if start.isdigit() else 1) + len(el.find_previous_siblings('li'))}."
+        else:
+            bullet = self.options["bullets"][0]
+        width = max(4, len(bullet) + 1)
+        lines = text.split("\n")
+        rest = [(" " * width + line) if line.strip() else "" for line in lines[1:]]
+        # An item of several blocks (text after an inner list) ends with a blank line, or Python-Markdown
+        # reads the next item's line as more of this item's last paragraph.
+        end = "\n\n" if "" in rest else "\n"
+        return "\n".join([bullet.ljust(width) + lines[0], *rest]) + end
 
     def convert_aside(self, el, text, parent_tags):
         inner = text.strip()
@@ -422,6 +495,26 @@ class _SourceHTMLConverter(MarkdownConverter):
 
     def convert_figcaption(self, el, text, parent_tags):
         return ""
+
+
+_EMPHASIS = {"i", "em", "b", "strong"}
+
+
+def _merge_adjacent_emphasis(soup: BeautifulSoup) -> None:
+    """`<i>B</i><i><sub>0</sub></i>` → `<i>B<sub>0</sub></i>`: one run of emphasis, one pair of markers.
+
+    Two runs side by side would become `*B**<sub>0</sub>*`, which Markdown reads as bold with literal
+    asterisks around it.
+    """
+    for element in list(soup.find_all(_EMPHASIS)):
+        if element.parent is None:  # merged into its predecessor already
+            continue
+        following = element.next_sibling
+        while isinstance(following, Tag) and following.name == element.name:
+            for child in list(following.contents):
+                element.append(child.extract())
+            following.decompose()
+            following = element.next_sibling
 
 
 def _cell_markdown(cell: Tag) -> str:
@@ -454,27 +547,74 @@ def _footnote_for(table: Tag) -> tuple[str, Tag | None]:
     return "", None
 
 
-def _table_to_comparison(path, table: Tag, number: int, used: set[str]) -> tuple[ParsedComparison, list[Tag]]:
+# Markup a comparison's plain-text headings (subject and attribute labels) would lose.
+_LABEL_MARKUP = ["a", "sub", "sup", "i", "em", "b", "strong", "code", "img", "br", "abbr"]
+
+
+def _text(cell: Tag) -> str:
+    return " ".join(cell.get_text(" ").split())
+
+
+def _rows(table: Tag) -> list[list[Tag]]:
     rows = [row for row in table.find_all("tr") if row.find_parent("table") is table]
-    if not rows:
-        raise SourceError(path, f"table {number} has no rows")
-    header = rows[0].find_all(["th", "td"], recursive=False)
-    if not header or not all(cell.name == "th" for cell in header[1:]) and table.find("thead") is None:
-        raise SourceError(
-            path, f"table {number} has no header row (its first row must be <th> cells naming the columns)"
+    return [row.find_all(["th", "td"], recursive=False) for row in rows]
+
+
+def _comparison_grid(table: Tag) -> tuple[Tag | None, list[Tag], list[list[Tag | None]], list[int], str]:
+    """(corner cell, subject cells, body rows padded to full width, numbers of padded rows, why not).
+
+    A comparison is subjects × attributes: one header row naming the subjects (with or without the
+    corner cell over the row labels), then rows that each start with a label and have one cell per
+    subject.  Anything else (spanning cells, a second header row, one column, a nested table, headings
+    with markup) gives the reason it stays an HTML table, and no grid.
+    """
+    no = (None, [], [], [], "")
+    if table.find("table") is not None:
+        return *no[:4], "it contains another table"
+    if table.find(
+        lambda tag: (
+            tag.name in {"th", "td"}
+            and (tag.get("colspan", "1") not in ("", "1") or tag.get("rowspan", "1") not in ("", "1"))
         )
-    subjects = [" ".join(cell.get_text(" ").split()) for cell in header[1:]]
-    if not subjects or not all(subjects):
-        raise SourceError(path, f"table {number}: every column after the first needs a heading")
-    attributes, cells = [], []
-    for index, row in enumerate(rows[1:], start=2):
-        row_cells = row.find_all(["th", "td"], recursive=False)
-        if len(row_cells) != len(header):
-            raise SourceError(
-                path, f"table {number}, row {index} has {len(row_cells)} cells; the header row has {len(header)}"
-            )
-        attributes.append(" ".join(row_cells[0].get_text(" ").split()))
-        cells.append([_cell_markdown(cell) for cell in row_cells[1:]])
+    ):
+        return *no[:4], "it has cells spanning several rows or columns"
+    rows = [row for row in _rows(table) if row]
+    if len(rows) < 2:
+        return *no[:4], "it has fewer than two rows"
+    header, body = rows[0], rows[1:]
+    if not all(cell.name == "th" for cell in header[1:]) and table.find("thead") is None:
+        return *no[:4], "it has no header row"
+    if len(body[0]) > 1 and all(cell.name == "th" for cell in body[0]):
+        return *no[:4], "it has several header rows"
+    widest = max(len(row) for row in body)
+    if max(widest, len(header)) < 2:
+        return *no[:4], "it has one column"
+    if len(header) == widest - 1 and _text(header[0]):
+        corner, subjects = None, header  # no corner cell: every header cell names a subject
+    elif len(header) >= widest:
+        corner, subjects = header[0], header[1:]  # rows shorter than the header are padded
+    else:
+        return *no[:4], f"its header row has {len(header)} cells and its longest row {widest}"
+    labels = [*subjects, *(row[0] for row in body)] + ([corner] if corner is not None else [])
+    if not all(_text(cell) for cell in subjects) or not all(_text(row[0]) for row in body):
+        return *no[:4], "a column or row has no heading"
+    if any(cell.find(_LABEL_MARKUP) for cell in labels):
+        return *no[:4], "its headings carry links, sub/superscripts or emphasis"
+    if any(len(_text(cell)) > 200 for cell in subjects) or any(len(_text(row[0])) > 300 for row in body):
+        return *no[:4], "a heading is too long for a comparison"
+    full = len(subjects) + 1
+    padded = [number for number, row in enumerate(body, start=2) if len(row) < full]
+    grid = [list(row) + [None] * (full - len(row)) for row in body]
+    return corner, subjects, grid, padded, ""
+
+
+def _table_to_comparison(table: Tag, number: int, used: set[str], grid, warnings: Warnings):
+    corner, subject_cells, rows, padded, _ = grid
+    for row_number in padded:
+        warnings.add(f"table {number}, row {row_number}", "fewer cells than columns; padded with empty cells")
+    subjects = [_text(cell) for cell in subject_cells]
+    attributes = [_text(row[0]) for row in rows]
+    cells = [[_cell_markdown(cell) if cell is not None else "" for cell in row[1:]] for row in rows]
     caption, caption_el = _caption_for(table)
     footnotes, footnote_el = _footnote_for(table)
     slug_text = re.sub(r"^(Table|Comparison)\s*\d*[.:]?\s*", "", caption, flags=re.IGNORECASE) or caption
@@ -484,18 +624,87 @@ def _table_to_comparison(path, table: Tag, number: int, used: set[str]) -> tuple
         n += 1
         slug = f"{base}-{n}"
     used.add(slug)
+    # A comparison has no field for the corner cell (the row labels' heading): it goes into the caption.
+    heading = _text(corner) if corner is not None else ""
+    if heading and caption:
+        caption = f"{caption} (rows: {heading})"
+    caption = caption or heading or f"Table {number}"
     consumed = [el for el in (caption_el, footnote_el) if el is not None]
-    return (
-        ParsedComparison(slug, caption or f"Table {number}", subjects, attributes, cells, footnotes),
-        consumed,
+    return ParsedComparison(slug, caption, subjects, attributes, cells, footnotes), consumed
+
+
+# What a table kept in the body may hold: the elements and attributes the renderer's allow-list keeps.
+_TABLE_TAGS = {
+    "table", "caption", "thead", "tbody", "tfoot", "tr", "th", "td",
+    "a", "abbr", "b", "strong", "i", "em", "sub", "sup", "br", "code", "small", "span",
+    "p", "ul", "ol", "li", "del", "ins", "s", "mark",
+}  # fmt: skip
+_TABLE_ATTRIBUTES = {
+    "th": {"scope", "colspan", "rowspan"},
+    "td": {"colspan", "rowspan"},
+    "a": {"href", "title"},
+    "abbr": {"title"},
+    "ol": {"start"},
+}
+
+
+def _table_html(table: Tag) -> str:
+    """A table that is not a comparison, as one line of sanitised HTML: a raw HTML block in Markdown.
+
+    Header cells get a `scope` (a header row's are columns, a row's leading ones rows) so a screen
+    reader can name each cell's headings; one line keeps blank lines from ending the block early.
+    """
+    for index, row in enumerate(_rows(table)):
+        in_head = row and row[0].find_parent("thead") is not None
+        for position, cell in enumerate(row):
+            if cell.name == "th" and not cell.get("scope"):
+                cell["scope"] = "col" if index == 0 or in_head or position > 0 else "row"
+    html = nh3.clean(
+        str(table),
+        tags=_TABLE_TAGS,
+        attributes=_TABLE_ATTRIBUTES,
+        url_schemes={"http", "https", "mailto"},
+        link_rel=None,
+        strip_comments=True,
     )
+    return '<div class="table-scroll">' + " ".join(html.split()) + "</div>"
 
 
-_CLASS_SENTENCE = re.compile(
-    r"belongs to (?:a|the) (?:class|group|family) of (?:drugs|medications|medicines|agents) "
-    r"(?:called|known as|named)\s+([^.,;:()]+)",
-    re.IGNORECASE,
-)
+# The sentences that name a drug's class (README: "Content: sources → fixtures → database" lists them).
+# The class is what follows, up to punctuation; a capture longer than six words is a sentence, not a name.
+_CLASS_NAME = r"((?:[^.,;:()\n]|\([^()\n]*\))+?)\s*(?=[.,;:\n]|$)"
+CLASS_PHRASINGS = [
+    # "The pharmacological class of alendronic acid is: Bisphosphonates." / "Pharmacological classification is …"
+    re.compile(r"pharmacological (?:classification|class)(?: of [^:.\n]{1,80}?)? is\s*:?\s*" + _CLASS_NAME, re.I),
+    # "It belongs to a group of medicines called bisphosphonates" / "is one of a class of drugs known as …"
+    re.compile(
+        r"(?:belongs to|is one of|is part of|is in) (?:a|the) (?:drug |pharmacological )?(?:class|group|family) "
+        r"(?:of (?:drugs|medications|medicines|agents) )?(?:called|known as|named)\s+(?:the\s+)?" + _CLASS_NAME,
+        re.I,
+    ),
+    # "It belongs to the class of bisphosphonates."
+    re.compile(
+        r"belongs to the (?:drug )?(?:class|group|family) of (?!drugs\b|medications\b|medicines\b|agents\b)"
+        + _CLASS_NAME,
+        re.I,
+    ),  # fmt: skip
+    # A labelled line: "Drug class: Bisphosphonates" / "Therapeutic class: …" / "Pharmacological class: …"
+    re.compile(
+        r"^[ \t]*(?:drug|therapeutic|pharmacological) class(?:ification)?[ \t]*:[ \t]*" + _CLASS_NAME, re.I | re.M
+    ),
+]
+
+
+def find_classes(text: str) -> list[str]:
+    """The classes a text names in one of CLASS_PHRASINGS, first letter capitalised, each once."""
+    found = []
+    for pattern in CLASS_PHRASINGS:
+        for match in pattern.finditer(text):
+            # A parenthesis inside the name stays ("RANK ligand (RANKL) inhibitor"); one at its end is an aside.
+            name = re.sub(r"\s*\([^()]*\)$", "", " ".join(match.group(1).split())).strip("*_ ")
+            if name and len(name.split()) <= 6:
+                found.append(name[0].upper() + name[1:])
+    return list(dict.fromkeys(found))
 
 
 def _tidy_markdown(markdown: str) -> str:
@@ -503,39 +712,59 @@ def _tidy_markdown(markdown: str) -> str:
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip() + "\n"
 
 
-def _parse_format_a(path, front, body, title, sha, meta) -> ParsedDocument:
+_TABLE_PLACEHOLDER = "DRUGREFTABLEPLACEHOLDER{number}X"
+
+
+def _parse_format_a(path, front, body, title, sha, meta, warnings: Warnings) -> ParsedDocument:
     soup = BeautifulSoup(body, "html.parser")
     _check_html_depth(path, soup)
-    comparisons, used = [], set()
+    _merge_adjacent_emphasis(soup)
+    comparisons, used, kept = [], set(), {}
     for number, table in enumerate(soup.find_all("table"), start=1):
         if table.find_parent("table") is not None:
-            raise SourceError(path, f"table {number} is nested inside another table")
-        comparison, consumed = _table_to_comparison(path, table, number, used)
-        comparisons.append(comparison)
+            continue  # kept inside the table that holds it
+        grid = _comparison_grid(table)
         marker = soup.new_tag("p")
+        if grid[4]:
+            warnings.add(f"table {number}", f"kept as a table in the body, not a comparison: {grid[4]}")
+            marker.string = _TABLE_PLACEHOLDER.format(number=number)
+            kept[marker.string] = _table_html(table)
+            table.replace_with(marker)
+            continue
+        comparison, consumed = _table_to_comparison(table, number, used, grid, warnings)
+        comparisons.append(comparison)
         marker.string = EMBED_MARKER.format(slug=comparison.slug)
         table.replace_with(marker)
         for el in consumed:
             el.decompose()
-    markdown = _tidy_markdown(_SourceHTMLConverter().convert_soup(soup))
+    offset = 1 if soup.find("h1") is not None else 0
+    if offset and soup.find("h6") is not None:
+        warnings.add("headings", "<h6> headings stay <h6> when the body's <h1> headings are demoted")
+    markdown = _SourceHTMLConverter(heading_offset=offset).convert_soup(soup)
+    for placeholder, html in kept.items():
+        markdown = markdown.replace(placeholder, f"\n\n{html}\n\n")
+    markdown = _tidy_markdown(markdown)
     if not markdown.strip():
         raise SourceError(path, "the HTML body has no text")
     _check_markdown_depth(path, markdown)  # nested quotes and lists become nested Markdown, rendered later
 
     uri = front.get("uri")
     if uri is not None and not isinstance(uri, str):
-        raise SourceError(path, "front matter `uri` must be text")
+        warnings.add("front matter `uri`", f"must be text, not {type(uri).__name__}; ignored")
+        uri = None
     source_id = front.get("id") or uri or path.stem
-    if not isinstance(source_id, (str, int)):
-        raise SourceError(path, "front matter `id` must be text")
+    if not isinstance(source_id, (str, int)) or isinstance(source_id, bool):
+        warnings.add("front matter `id`", f"must be text, not {type(source_id).__name__}; the file name is used")
+        source_id = path.stem
     authorship = front.get("authorship") or ""
     if not isinstance(authorship, str):
-        raise SourceError(path, "front matter `authorship` must be text")
+        warnings.add("front matter `authorship`", f"must be text, not {type(authorship).__name__}; ignored")
+        authorship = ""
     credits = parse_authorship(authorship)
-    created = _parse_date(path, front, "created_at")
-    updated = _parse_date(path, front, "updated_at") or created
+    created = _parse_date(warnings, front, "created_at")
+    updated = _parse_date(warnings, front, "updated_at") or created
     text = soup.get_text(" ")
-    classes = [m.group(1).strip() for m in _CLASS_SENTENCE.finditer(" ".join(text.split()))]
+    classes = find_classes(" ".join(text.split()))
     return ParsedDocument(
         path=path,
         format=FORMAT_A,
@@ -550,7 +779,7 @@ def _parse_format_a(path, front, body, title, sha, meta) -> ParsedDocument:
         created_at=created or updated,
         updated_at=updated,
         legacy_paths=["/" + uri.strip().strip("/")] if uri and uri.strip("/ ") else [],
-        classes=[c[0].upper() + c[1:] for c in dict.fromkeys(classes)],
+        classes=classes,
     )
 
 
@@ -561,9 +790,6 @@ _HEADING = re.compile(r"^(#{1,6})\s+(.*)$", re.MULTILINE)
 _FAQ_HEADING = re.compile(r"^(FAQs?|Frequently Asked Questions)\b", re.IGNORECASE)
 _BRAND_HEADING = re.compile(r"^(Alternate|Alternative|Other|Brand|Trade)\s+Names?\b", re.IGNORECASE)
 _BRAND = re.compile(r"\*\*([^*\n]+?)\*\*(?:\s*\(([^()\n]*(?:\([^()\n]*\)[^()\n]*)*)\))?")
-_CLASSIFICATION = re.compile(
-    r"pharmacological (?:classification|class) is\s*:?\s*\**\s*(.+?)\s*\**\s*(?:\.\s|\.$|\n)", re.IGNORECASE
-)
 
 
 def _sections(markdown: str) -> list[tuple[int, str, int, int]]:
@@ -580,26 +806,96 @@ def _sections(markdown: str) -> list[tuple[int, str, int, int]]:
     return sections
 
 
-def _parse_faqs(path, front) -> list[tuple[str, str]]:
+def _parse_faqs(warnings: Warnings, front) -> list[tuple[str, str]]:
+    """The FAQs that have a question and an answer; any other item is dropped with a warning."""
     raw = front.get("faqs") or []
     if not isinstance(raw, list):
-        raise SourceError(path, "front matter `faqs` must be a list of {q, a} items")
+        warnings.add("front matter `faqs`", f"must be a list of {{q, a}} items, not {type(raw).__name__}; ignored")
+        return []
     faqs = []
     for index, item in enumerate(raw, start=1):
-        if not isinstance(item, dict) or not isinstance(item.get("q"), str) or not isinstance(item.get("a"), str):
-            raise SourceError(path, f"FAQ {index} in front matter needs text fields `q` and `a`")
-        question, answer = clean_question(item["q"]), clean_answer(item["a"])
-        if not question or not answer:
-            raise SourceError(path, f"FAQ {index} in front matter has an empty question or answer")
-        _check_markdown_depth(path, answer, f"FAQ {index}: ")
+        where = f"FAQ {index}"
+        if not isinstance(item, dict):
+            warnings.add(where, "not a {q, a} item; dropped")
+            continue
+        q, a = item.get("q"), item.get("a")
+        if not isinstance(q, str) or not q.strip():
+            warnings.add(where, "has no question; dropped")
+            continue
+        question, leaked = split_leaked_answer(q)
+        question = clean_question(question)
+        answer = clean_answer(a) if isinstance(a, (str, int, float)) and not isinstance(a, bool) else ""
+        if not answer and leaked:
+            answer = clean_answer(leaked)
+            warnings.add(where, "the answer was written into the question; it is taken from there")
+        if not question:
+            warnings.add(where, "has no question; dropped")
+            continue
+        if not answer:
+            warnings.add(where, f"(“{question[:80]}”) has no answer; dropped")
+            continue
+        _check_markdown_depth(warnings.path, answer, f"{where}: ")
         faqs.append((question, answer))
     return faqs
 
 
-def _parse_format_b(path, front, body, title, sha, meta) -> ParsedDocument:
+_TRUE, _FALSE = {"true", "yes", "y", "on", "1"}, {"false", "no", "n", "off", "0"}
+
+
+def _flag(warnings: Warnings, front: dict, key: str) -> bool | None:
+    """A yes/no value: YAML's booleans, and the same written as text ("false", "Yes") or as 0/1."""
+    value = front.get(key)
+    if value is None or isinstance(value, bool):
+        return value
+    word = str(value).strip().lower() if isinstance(value, (str, int)) else None
+    if word in _TRUE:
+        return True
+    if word in _FALSE:
+        return False
+    warnings.add(f"front matter `{key}`", f"must be true or false, not {value!r}; ignored")
+    return None
+
+
+_ITEM = re.compile(r"^( *)(?:[*+-]|\d{1,9}[.)])(?:[ \t]|$)")
+
+
+def _reindent_lists(markdown: str) -> str:
+    """Nested list items at 2 or 3 spaces (what many editors write) re-indented by 4 per level.
+
+    Python-Markdown needs four columns to see a nesting level; without this a two-space sub-list is
+    flattened into its parent.  Each item's depth is the number of open items whose marker lies to the
+    left of it; a continuation line is indented to the depth of the items it sits under.  Already
+    four-space Markdown comes out unchanged.
+    """
+    out, stack = [], []  # stack: the original indents of the open items' markers
+    for line in markdown.split("\n"):
+        stripped = line.lstrip(" ")
+        indent = len(line) - len(stripped)
+        if not stripped:
+            out.append(line)
+            continue
+        item = _ITEM.match(line)
+        if item and (stack or indent < 4):
+            while stack and stack[-1] > indent:
+                stack.pop()
+            if not stack or stack[-1] < indent:
+                stack.append(indent)
+            out.append(" " * (4 * (len(stack) - 1)) + stripped)
+        elif indent == 0:
+            stack = []
+            out.append(line)
+        elif stack:
+            out.append(" " * (4 * sum(1 for marker in stack if marker < indent)) + stripped)
+        else:
+            out.append(line)
+    return "\n".join(out)
+
+
+def _parse_format_b(path, front, body, title, sha, meta, warnings: Warnings) -> ParsedDocument:
     _check_markdown_depth(path, body)  # the body is rendered (Python-Markdown recurses on nesting) when written
-    markdown = normalise_headings(body)
-    faqs = _parse_faqs(path, front)
+    markdown = _reindent_lists(normalise_headings(body))
+    _check_markdown_depth(path, markdown)
+    faqs = _parse_faqs(warnings, front)
     if faqs:
         # The body repeats the FAQs as a section; the structured FAQs replace it.
         for _level, text, start, end in reversed(_sections(markdown)):
@@ -616,12 +912,9 @@ def _parse_format_b(path, front, body, title, sha, meta) -> ParsedDocument:
                 name = " ".join(match.group(1).split()).rstrip(":").strip()
                 if name and (name, (match.group(2) or "").strip()) not in brands:
                     brands.append((name, " ".join((match.group(2) or "").split())))
-    classes = [" ".join(m.group(1).split()).strip("*").strip() for m in _CLASSIFICATION.finditer(markdown)]
+    classes = find_classes(re.sub(r"\*\*|__", "", markdown))
 
-    is_banned = front.get("is_banned")
-    if is_banned is not None and not isinstance(is_banned, bool):
-        raise SourceError(path, f"front matter `is_banned` must be true or false, not {is_banned!r}")
-    modified = _parse_date(path, front, "lastModified")
+    modified = _parse_date(warnings, front, "lastModified")
     source_id = front.get("id") or slugify(title)
     return ParsedDocument(
         path=path,
@@ -631,13 +924,13 @@ def _parse_format_b(path, front, body, title, sha, meta) -> ParsedDocument:
         body=markdown,
         sha256=sha,
         meta=meta,
-        summary=" ".join(_optional_text(path, front, "description").split()),
+        summary=" ".join(_optional_text(warnings, front, "description").split()),
         faqs=faqs,
         created_at=modified,
         updated_at=modified,
-        is_banned=is_banned,
+        is_banned=_flag(warnings, front, "is_banned"),
         brands=brands,
-        classes=[c for c in dict.fromkeys(classes) if c],
+        classes=classes,
     )
 
 

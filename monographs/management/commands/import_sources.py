@@ -1,3 +1,5 @@
+import logging
+
 from django.core.management.base import BaseCommand, CommandError
 
 from monographs.importers.loader import BatchError, import_sources
@@ -16,6 +18,11 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, paths, skip_invalid=False, **options):
+        # What the parser changed or could not keep in each document (it logs each as it goes; the same
+        # list is stored in the revision's provenance for editors), printed here as a `warning:` line.
+        warnings = _Collect()
+        logger = logging.getLogger("monographs.importers")
+        logger.addHandler(warnings)
         try:
             report = import_sources(paths, skip_invalid=skip_invalid)
         except BatchError as exc:
@@ -23,6 +30,10 @@ class Command(BaseCommand):
             raise CommandError(
                 f"{len(exc.errors)} document(s) could not be imported; nothing was written:\n{lines}"
             ) from None
+        finally:
+            logger.removeHandler(warnings)
+        for message in warnings.messages:
+            self.stderr.write(f"warning: {message}")
         for label, names in (("created", report.created), ("updated", report.updated), ("unchanged", report.unchanged)):
             for name in names:
                 self.stdout.write(f"{label}: {name}")
@@ -31,6 +42,15 @@ class Command(BaseCommand):
         self.stdout.write(
             self.style.SUCCESS(
                 f"{len(report.created)} created, {len(report.updated)} updated, "
-                f"{len(report.unchanged)} unchanged, {len(report.skipped)} skipped"
+                f"{len(report.unchanged)} unchanged, {len(report.skipped)} skipped, {len(warnings.messages)} warning(s)"
             )
         )
+
+
+class _Collect(logging.Handler):
+    def __init__(self):
+        super().__init__(logging.WARNING)
+        self.messages = []
+
+    def emit(self, record):
+        self.messages.append(record.getMessage())

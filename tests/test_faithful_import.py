@@ -1,0 +1,208 @@
+"""Real content, faithfully (issue 13, parts 1, 2, 3 and 6): the corpus in tests/documents/faithful/ imports
+whole, and its public pages keep every heading, table cell, nested list and sentence of the sources.
+
+The documents were written for these tests; each holds the shapes real pages have and the first importer
+refused or damaged: ragged, corner-less, spanning and one-column tables, headings with markup, a body
+`<h1>`, lists nested three deep with text after an inner list, adjacent emphasis, FAQs without answers,
+answers leaked into questions, booleans written as text and the class sentence in its phrasings.
+"""
+
+import re
+from io import StringIO
+from pathlib import Path
+
+import pytest
+from bs4 import BeautifulSoup
+from django.core.management import call_command
+
+from monographs.importers.sources import WARNINGS_KEY, find_classes, parse_document, split_front_matter
+from monographs.models import Comparison, Drug, Revision
+
+from .conftest import EXAMPLES, make_user
+
+pytestmark = pytest.mark.django_db
+
+CORPUS = EXAMPLES / "faithful"
+IBANDRONIC = CORPUS / "a_ibandronic_acid.txt"
+
+
+def _import() -> tuple[str, str]:
+    out, err = StringIO(), StringIO()
+    call_command("import_sources", str(CORPUS), stdout=out, stderr=err)
+    return out.getvalue(), err.getvalue()
+
+
+def _page(client, slug: str) -> BeautifulSoup:
+    response = client.get(Drug.objects.get(slug=slug).get_absolute_url())
+    assert response.status_code == 200
+    return BeautifulSoup(response.content, "html.parser")
+
+
+def _words(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _source_html(path: Path) -> BeautifulSoup:
+    _front, body = split_front_matter(path, path.read_text(encoding="utf-8"))
+    return BeautifulSoup(body, "html.parser")
+
+
+def test_the_whole_corpus_imports_and_each_warning_is_printed_and_kept():
+    out, err = _import()
+    assert "3 created" in out
+    assert "skipped" not in err
+    revision = Revision.objects.get(source_file="a_ibandronic_acid.txt")
+    warnings = revision.source_meta[WARNINGS_KEY]
+    assert "table 1, row 3: fewer cells than columns; padded with empty cells" in warnings
+    assert any(w.startswith("table 3: kept as a table in the body") and "spanning" in w for w in warnings)
+    assert any(w.startswith("table 4: kept as a table in the body") and "one column" in w for w in warnings)
+    for message in warnings:
+        assert f"warning: {IBANDRONIC}: {message}" in err  # file, element, what happened
+    assert WARNINGS_KEY not in Revision.objects.get(source_file="b_etoricoxib.txt").source_meta
+
+
+def test_every_heading_is_a_heading_under_the_one_h1_and_in_the_contents(client):
+    _import()
+    page = _page(client, "ibandronic-acid")
+    assert len(page.find_all("h1")) == 1  # the page's title; the body's <h1> was demoted
+    body = page.select_one("div.body")
+    source = _source_html(IBANDRONIC)
+    for heading in source.find_all(re.compile(r"^h[1-6]$")):
+        level = int(heading.name[1])
+        found = body.find(f"h{level + 1}", string=_words(heading.get_text()))
+        if found is None:  # a heading that names the table after it becomes that comparison's caption
+            assert body.find("caption", string=_words(heading.get_text())) is not None, heading
+            continue
+        if level == 1:
+            assert page.select_one(f'nav.toc a[href="#{found["id"]}"]') is not None
+
+
+def test_every_table_cell_is_inside_a_table(client):
+    _import()
+    page = _page(client, "ibandronic-acid")
+    tables = " ".join(_words(t.get_text(" ")) for t in page.select("div.body table"))
+    for cell in _source_html(IBANDRONIC).find_all(["th", "td"]):
+        assert _words(cell.get_text(" ")) in tables, cell
+    # The comparison keeps its corner cell (in the caption: the model has no field for it) and pads the short row.
+    comparison = Comparison.objects.get(slug="of-bisphosphonate-schedules")
+    assert comparison.caption == "Comparison of bisphosphonate schedules (rows: Type of medication)"
+    assert [c.text for c in comparison.attributes.get(label="How often").cells.order_by("subject__position")] == [
+        "monthly",
+        "weekly",
+        "",
+    ]
+    # The header row without a corner cell names subjects only.
+    assert [s.label for s in Comparison.objects.get(slug="tablet-strengths").subjects.all()] == ["150 mg", "50 mg"]
+    # A table kept in the body keeps its caption, spanning cells, header scopes and the headings' markup.
+    blood = page.find("caption", string="Blood tests during treatment").parent
+    assert blood.find("th", colspan="2", string="Before the first dose") is not None
+    assert [th["scope"] for th in blood.find("tr").find_all("th")] == ["col", "col"]
+    markers = page.find("caption", string="Bone markers").parent
+    assert str(markers.find("sub")) == "<sub>1</sub>"
+    assert markers.find("a", href="https://example.org/p1np").get_text() == "P1NP"
+
+
+def test_nested_lists_stay_nested_with_the_text_after_an_inner_list_in_its_item(client):
+    _import()
+    body = _page(client, "ibandronic-acid").select_one("div.body")
+    deep = body.find("li", string="loose fillings")
+    assert [p.name for p in deep.parents if p.name in {"ul", "li"}][:5] == ["ul", "li", "ul", "li", "ul"]
+    outer = deep.find_parent("li").find_parent("li")
+    assert outer.find("p", string="Bring a list of the medicines you take.") is not None
+    assert "Bring a list" not in deep.find_parent("li").get_text()
+    water = body.find("li", string="Use plain tap water only.")
+    assert water.parent.name == "ol" and water.parent.find_parent("li").find_parent("ol") is not None
+    # Format B: two- and three-space sub-lists.
+    body = _page(client, "naproxen").select_one("div.body")
+    stools = body.find("li", string="black stools")
+    assert stools.find_parent("li").find_parent("li").find(string=re.compile("Stomach problems")) is not None
+    assert body.find("li", string="swollen ankles").find_parent("li").find(string=re.compile("Raised blood"))
+    assert body.find("li", string="ask a pharmacist").find_parent("ol") is not None
+
+
+def test_adjacent_emphasis_is_one_run(client):
+    _import()
+    body = _page(client, "ibandronic-acid").select_one("div.body")
+    paragraph = body.find("p", string=re.compile("signal strength")) or body.find(
+        lambda tag: tag.name == "p" and "signal strength" in tag.get_text()
+    )
+    assert "<em>B<sub>0</sub></em>. Stronger fields" in str(paragraph)
+    assert "*" not in paragraph.get_text()
+
+
+def test_every_sentence_of_the_source_is_on_the_page(client):
+    _import()
+    page = _words(_page(client, "ibandronic-acid").select_one("div.body").get_text(" "))
+    source = _source_html(IBANDRONIC)
+    for element in source.find_all(["p", "li"]):
+        for sentence in re.split(r"(?<=[.:])\s+", _words(element.get_text(" "))):
+            words = re.sub(r"\s+([.,)])", r"\1", sentence)
+            assert words.split(" ")[0] in page and re.sub(r"\s+([.,)])", r"\1", page).find(words) >= 0, sentence
+
+
+def test_format_b_faqs_without_answers_are_dropped_and_leaked_answers_recovered(client):
+    _out, err = _import()
+    revision = Revision.objects.get(source_file="b_naproxen.txt")
+    assert [(f.question, f.answer) for f in revision.faqs.all()] == [
+        ("Can I take naproxen with paracetamol?", "Yes, the two can be taken together at their usual doses."),
+        (
+            "Is naproxen safe in pregnancy?",
+            "Avoid it in the last three months of pregnancy unless a doctor advises it.",
+        ),
+    ]
+    assert "FAQ 2: (“How long does naproxen take to work?”) has no answer; dropped" in err
+    assert "FAQ 3: (“Should naproxen be taken with food?”) has no answer; dropped" in err
+    page = _page(client, "naproxen")
+    assert "A:" not in page.get_text() and "**" not in page.get_text()
+
+
+def test_booleans_written_as_text_are_read():
+    _import()
+    assert Drug.objects.get(slug="naproxen").is_banned is False  # is_banned: "false"
+    assert Drug.objects.get(slug="etoricoxib").is_banned is True  # is_banned: "Yes"
+
+
+def test_the_class_sentence_is_recognised_in_its_phrasings(client):
+    _import()
+    assert [c.name for c in Drug.objects.get(slug="naproxen").classes.all()] == ["Nonsteroidal anti-inflammatory drugs"]
+    assert [c.name for c in Drug.objects.get(slug="etoricoxib").classes.all()] == ["COX-2 inhibitors"]
+    assert [c.name for c in Drug.objects.get(slug="ibandronic-acid").classes.all()] == ["Bisphosphonates"]
+    assert "Nonsteroidal anti-inflammatory drugs" in _page(client, "naproxen").select_one("article header").get_text()
+
+
+@pytest.mark.parametrize(
+    "sentence, expected",
+    [
+        ("The pharmacological class of naproxen is: Nonsteroidal anti-inflammatory drugs.", "Nonsteroidal"),
+        ("Its pharmacological classification is **Bisphosphonates**.", "Bisphosphonates"),
+        ("Denosumab's pharmacological class is RANK ligand (RANKL) inhibitor.", "RANK ligand (RANKL) inhibitor"),
+        ("It belongs to a group of medicines called bisphosphonates, which slow bone loss.", "Bisphosphonates"),
+        ("Celecoxib is one of a class of drugs known as COX-2 inhibitors.", "COX-2 inhibitors"),
+        ("Alendronate belongs to the class of bisphosphonates (like risedronate).", "Bisphosphonates"),
+        ("Drug class: Proton pump inhibitors\nOmeprazole reduces acid.", "Proton pump inhibitors"),
+        ("Therapeutic class: Statins", "Statins"),
+    ],
+)
+def test_each_accepted_class_phrasing(sentence, expected):
+    found = find_classes(sentence.replace("**", ""))
+    assert len(found) == 1 and found[0].startswith(expected), found
+
+
+def test_a_sentence_that_names_no_class_is_not_one():
+    assert find_classes("The class of patients who belong to the study group of 2019 were seen weekly.") == []
+
+
+def test_the_revision_page_lists_the_import_warnings_for_editors(client):
+    _import()
+    client.force_login(make_user("root", is_superuser=True))
+    revision = Revision.objects.get(source_file="a_ibandronic_acid.txt")
+    response = client.get(f"/admin/monographs/revision/{revision.pk}/change/")
+    listed = BeautifulSoup(response.content, "html.parser").select_one("#import-warnings").find_next_sibling("ul")
+    assert [li.get_text() for li in listed.find_all("li")] == revision.source_meta[WARNINGS_KEY]
+
+
+def test_a_page_is_still_refused_when_it_cannot_be_represented(write_source):
+    from monographs.importers.sources import SourceError
+
+    with pytest.raises(SourceError, match="no `title`"):
+        parse_document(write_source("x.txt", "---\nuri: a\n---\n<table><tr><td>x</td></tr></table>\n"))
