@@ -206,3 +206,15 @@ def test_a_page_is_still_refused_when_it_cannot_be_represented(write_source):
 
     with pytest.raises(SourceError, match="no `title`"):
         parse_document(write_source("x.txt", "---\nuri: a\n---\n<table><tr><td>x</td></tr></table>\n"))
+
+
+def test_a_table_kept_in_the_body_is_sanitised_when_imported(write_source):
+    doc = parse_document(
+        write_source(
+            "t.txt",
+            '---\ntitle: X\n---\n<table><tr><th colspan="2" onclick="steal()">Head<script>steal()</script></th></tr>'
+            '<tr><td style="color:red"><a href="javascript:steal()">a</a> <b>b</b></td><td>c</td></tr></table>\n',
+        )
+    )
+    assert "onclick" not in doc.body and "script" not in doc.body and "style" not in doc.body
+    assert '<th colspan="2" scope="col">Head</th>' in doc.body and "<a>a</a> <b>b</b>" in doc.body
