@@ -218,3 +218,27 @@ def test_a_table_kept_in_the_body_is_sanitised_when_imported(write_source):
     )
     assert "onclick" not in doc.body and "script" not in doc.body and "style" not in doc.body
     assert '<th colspan="2" scope="col">Head</th>' in doc.body and "<a>a</a> <b>b</b>" in doc.body
+
+
+def test_reindenting_format_b_lists_leaves_fenced_code_and_four_space_lists_alone():
+    from monographs.importers.sources import _reindent_lists
+
+    fenced = "```\n- a\n  - b\n```\n"
+    assert _reindent_lists(fenced) == fenced
+    four = "- a\n    - b\n        - c\n    more of a\n- d\n"
+    assert _reindent_lists(four) == four
+    assert _reindent_lists("1. a\n   - b\n  - c\n") == "1. a\n    - b\n    - c\n"
+
+
+def test_an_answer_written_as_a_number_is_kept(write_source):
+    doc = parse_document(
+        write_source("n.txt", "---\ntitle: X\nfaqs:\n  - q: How many tablets a day?\n    a: 2\n---\n## A\n\nt\n")
+    )
+    assert doc.faqs == [("How many tablets a day?", "2")] and doc.warnings == []
+
+
+def test_warnings_are_printed_once(caplog):
+    _out, err = _import()
+    assert err.count("table 1, row 3: fewer cells than columns") == 1
+    # Not also through the root logger (whose console handler would print each a second time).
+    assert [r for r in caplog.records if r.name == "monographs.importers"] == []

@@ -824,7 +824,7 @@ def _parse_faqs(warnings: Warnings, front) -> list[tuple[str, str]]:
             continue
         question, leaked = split_leaked_answer(q)
         question = clean_question(question)
-        answer = clean_answer(a) if isinstance(a, (str, int, float)) and not isinstance(a, bool) else ""
+        answer = clean_answer(str(a)) if isinstance(a, (str, int, float)) and not isinstance(a, bool) else ""
         if not answer and leaked:
             answer = clean_answer(leaked)
             warnings.add(where, "the answer was written into the question; it is taken from there")
@@ -868,9 +868,18 @@ def _reindent_lists(markdown: str) -> str:
     four-space Markdown comes out unchanged.
     """
     out, stack = [], []  # stack: the original indents of the open items' markers
+    fence = ""  # the fence of the code block the line is in: its lines are copied as they are
     for line in markdown.split("\n"):
         stripped = line.lstrip(" ")
         indent = len(line) - len(stripped)
+        opening = re.match(r"(`{3,}|~{3,})", stripped)
+        if fence or (opening and indent < 4):
+            if not fence:
+                fence = opening.group(1)
+            elif stripped.startswith(fence) and not stripped[len(fence) :].strip():
+                fence = ""
+            out.append(line)
+            continue
         if not stripped:
             out.append(line)
             continue

@@ -23,6 +23,7 @@ class Command(BaseCommand):
         warnings = _Collect()
         logger = logging.getLogger("monographs.importers")
         logger.addHandler(warnings)
+        propagate, logger.propagate = logger.propagate, False  # printed once, below, not also by the root logger
         try:
             report = import_sources(paths, skip_invalid=skip_invalid)
         except BatchError as exc:
@@ -32,6 +33,7 @@ class Command(BaseCommand):
             ) from None
         finally:
             logger.removeHandler(warnings)
+            logger.propagate = propagate
         for message in warnings.messages:
             self.stderr.write(f"warning: {message}")
         for label, names in (("created", report.created), ("updated", report.updated), ("unchanged", report.unchanged)):
