@@ -242,3 +242,16 @@ def test_warnings_are_printed_once(caplog):
     assert err.count("table 1, row 3: fewer cells than columns") == 1
     # Not also through the root logger (whose console handler would print each a second time).
     assert [r for r in caplog.records if r.name == "monographs.importers"] == []
+
+
+def test_a_table_inside_a_list_item_stays_in_the_item(write_source, client):
+    source = write_source(
+        "zz_listed_table.txt",
+        "---\ntitle: Risedronate\n---\n<ul><li>Doses:<table><tr><th>Dose</th></tr><tr><td>35 mg weekly</td></tr>"
+        "</table></li><li>Next item</li></ul>\n",
+    )
+    call_command("import_sources", str(source), verbosity=0, stderr=StringIO())
+    body = _page(client, "risedronate").select_one("div.body")
+    cell = body.find("td", string="35 mg weekly")
+    assert cell is not None and cell.find_parent("li").find(string=re.compile("Doses")) is not None
+    assert body.find(string="Next item").find_parent("li").find_parent("ul") is cell.find_parent("ul")

@@ -742,7 +742,13 @@ def _parse_format_a(path, front, body, title, sha, meta, warnings: Warnings) -> 
         warnings.add("headings", "<h6> headings stay <h6> when the body's <h1> headings are demoted")
     markdown = _SourceHTMLConverter(heading_offset=offset).convert_soup(soup)
     for placeholder, html in kept.items():
-        markdown = markdown.replace(placeholder, f"\n\n{html}\n\n")
+        # At the placeholder's indentation: a table inside a list item or a note stays inside it.
+        markdown = re.sub(
+            rf"^([ \t]*){placeholder}[ \t]*$",
+            lambda match, html=html: f"\n{match.group(1)}{html}\n",
+            markdown,
+            flags=re.MULTILINE,
+        )
     markdown = _tidy_markdown(markdown)
     if not markdown.strip():
         raise SourceError(path, "the HTML body has no text")
