@@ -88,3 +88,17 @@ def check_markdown(text: str, label: str, limit: int = FIELD_LIMIT) -> None:
     problem = markdown_problem(text, limit)
     if problem:
         raise MarkdownRefused(f"{label} {problem}")
+
+
+def document_problem(doc) -> str | None:
+    """Why an imported document (monographs.importers.sources.ParsedDocument) is refused, or None."""
+    texts = [("the body", doc.body, BODY_LIMIT), ("the summary", doc.summary, FIELD_LIMIT)]
+    texts += [(f"FAQ {n}'s answer", answer, FIELD_LIMIT) for n, (_question, answer) in enumerate(doc.faqs, 1)]
+    for table in doc.comparisons:
+        texts.append((f"the footnotes of table “{table.slug}”", table.footnotes, FIELD_LIMIT))
+        texts += [(f"a cell of table “{table.slug}”", cell, FIELD_LIMIT) for row in table.cells for cell in row]
+    for label, text, limit in texts:
+        problem = markdown_problem(text, limit)
+        if problem:
+            return f"{label} {problem}"
+    return None

@@ -95,15 +95,17 @@ SLOW_UNITS = {
     "raw HTML in Markdown": '<div markdown="1">\n*x*\n</div>\n',
 }
 
-# Shapes drugref refuses: they cannot be cut into acceptable blocks.
+# Shapes drugref refuses, each with the reason it gives: they cannot be cut into acceptable blocks.
 REFUSED = {
-    "600 nested list levels": "".join("    " * level + "* x\n" for level in range(600))[:BODY_LIMIT],
-    "quotes nested 10,000 deep": ">" * 10_000 + " x",
-    "lists nested on one line": "1. " * 5_000 + "x",
-    "one block of 50,000 [": "[" * 50_000,
-    "5,000 lines without a blank one": "x\n=\n" * 2_500,
-    "longer than the limit": "x " * (BODY_LIMIT // 2 + 1),
-    "2,000 headings": "# x\n\n" * 2_000,
+    "longer than the limit": ("x " * (BODY_LIMIT // 2 + 1), "characters long; the limit is 100,000"),
+    "6,001 short lines": ("x\n\n" * 3_000, "has 6,001 lines; the limit is 5,000"),
+    "one block of 50,000 [": ("[" * 50_000, "has 50,000 markup characters"),
+    "one paragraph of 12,000 characters": ("word " * 2_400, "has a block of 12,000 characters"),
+    "one list of 150 lines": ("* x\n" * 150, "has a block of 150 lines"),
+    "100 nested list levels": ("".join("    " * level + "* x\n\n" for level in range(100)), "100 levels deep"),
+    "quotes nested 40 deep": ("> " * 40 + "x", "40 levels deep"),
+    "lists nested on one line": ("1. " * 40 + "x", "40 levels deep"),
+    "2,000 headings": ("# x\n\n" * 2_000, "has 2,000 headings; the limit is 500"),
 }
 
 
