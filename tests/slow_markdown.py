@@ -109,8 +109,23 @@ REFUSED = {
 }
 
 
+def _front_loaded(run: str, limit: int) -> str:
+    """Blocks that open with as much of `run` as the markup share allows, then plain text: each opener is
+    read to the end of its block when nothing closes it."""
+    blocks = limit // BLOCK_CHARACTERS + 1
+    size = (limit - 2 * (blocks - 1)) // blocks
+    count = limit // MARKUP_SHARE // blocks // len(_MARKUP.findall(run))
+    block = (run * count + "x" * size)[:size]
+    return "\n\n".join([block] * blocks)
+
+
 def slow_inputs(limit: int = BODY_LIMIT) -> dict[str, str]:
-    return {name: _fill(unit, limit) for name, unit in SLOW_UNITS.items()}
+    inputs = {name: _fill(unit, limit) for name, unit in SLOW_UNITS.items()}
+    inputs["[ before text, every block"] = _front_loaded("[", limit)
+    inputs["![ before text, every block"] = _front_loaded("![", limit)
+    inputs["<a␠ before text, every block"] = _front_loaded("<a ", limit)
+    inputs["<![CDATA[ before text, every block"] = _front_loaded("<![CDATA[", limit)
+    return inputs
 
 
 def normal_monograph(limit: int = BODY_LIMIT) -> str:
