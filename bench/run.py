@@ -592,9 +592,9 @@ def main() -> int:
         databases = bench_import(work, sizes, seed)
         loaded = {max(sizes): bench_loaddata(work, max(sizes), databases[max(sizes)], resume)}
         pages = bench_pages(work, databases[min(sizes)], min(sizes))
-        bench_render(databases[min(sizes)])
         bench_search(work, databases, loaded, keep={max(sizes)} if resume else set())
         bench_throughput(work, databases[min(sizes)], pages)
+        bench_render(databases[min(sizes)])
     finally:
         stop_all()
         for size in sizes:  # a database left by an interrupted run (BENCH_WORK keeps the largest)
