@@ -21,7 +21,6 @@ from django.template.loader import render_to_string
 from markdown import inlinepatterns
 from markdown.extensions import Extension
 from markdown.extensions.md_in_html import HtmlBlockPreprocessor, HTMLExtractorExtra
-from markdown.extensions.tables import TableProcessor
 from markdown.preprocessors import Preprocessor
 from markdown.treeprocessors import Treeprocessor
 
@@ -249,18 +248,6 @@ class _BoundedHtmlBlockPreprocessor(HtmlBlockPreprocessor):
         return "".join(parser.cleandoc).split("\n")
 
 
-class _CheapTableTest(TableProcessor):
-    """The tables extension splits the whole rest of a block into rows to test whether it starts a table, and
-    a block is tested again after each heading, rule or definition taken from its front: the test looks at
-    the first two rows first (a table needs both), so only a block that starts like a table is split."""
-
-    def test(self, parent, block):
-        head = block.split("\n", 2)
-        if len(head) < 2 or "|" not in head[0] or not super().test(parent, "\n".join(head[:2])):
-            return False
-        return super().test(parent, block)
-
-
 class _DrugrefExtension(Extension):
     def __init__(self, tables=None):
         self.tables = tables
@@ -269,8 +256,6 @@ class _DrugrefExtension(Extension):
     def extendMarkdown(self, md):
         md.preprocessors.register(_EmbedPreprocessor(md, self.tables), "drugref_embeds", 27)
         md.preprocessors.register(_BoundedHtmlBlockPreprocessor(md), "html_block", 20)
-        tables = md.parser.blockprocessors["table"]
-        md.parser.blockprocessors.register(_CheapTableTest(md.parser, tables.config), "table", 75)
         for name, cls, priority in _BOUNDED_LINK_PATTERNS:
             md.inlinePatterns.register(cls(md.inlinePatterns[name].pattern, md), name, priority)
         md.treeprocessors.register(_StructureTreeprocessor(md), "drugref_structure", 5)
