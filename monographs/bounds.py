@@ -25,7 +25,7 @@ BLOCK_LINES = 100  # lines in one block
 DEPTH_LIMIT = 16  # quotes and lists nested in one another (or indented code 4 × this deep)
 HEADINGS_LIMIT = 500
 LINES_LIMIT = 5_000  # lines in a body (a tenth of that in a field)
-MARKUP_SHARE = 5  # at most one character in this many is markup: * _ ` [ ] < >
+MARKUP_SHARE = 5  # markup characters (* _ ` [ ] < >): at most the size limit divided by this
 
 _BLANK_LINE = re.compile(r"\n[ \t]*(?:\n|$)")
 # The containers a line opens: quote markers, list markers and indentation, before its text starts.
