@@ -28,6 +28,7 @@ from django.utils.dateparse import parse_datetime
 from django.utils.text import slugify
 from markdownify import MarkdownConverter
 
+from ..bounds import document_problem
 from .cleaning import (
     clean_answer,
     clean_question,
@@ -320,6 +321,8 @@ def _parse_document(path: Path) -> ParsedDocument:
             "a document of neither known format: format A has an HTML body; format B has a Markdown body "
             f"and at least one of the front-matter keys {', '.join(sorted(FORMAT_B_KEYS))}",
         )
+    if problem := document_problem(doc):  # what the renderer would not render in a moment
+        raise SourceError(path, problem)
     return doc
 
 
