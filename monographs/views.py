@@ -99,7 +99,7 @@ def home(request):
     return render(
         request,
         "monographs/home.html",
-        {"recent": recent, "letters": letters, "classes": DrugClass.objects.filter(drugs__isnull=False).distinct()},
+        {"recent": recent, "letters": letters, "classes": DrugClass.objects.with_live_drugs()},
     )
 
 
@@ -195,12 +195,12 @@ def monograph_detail(request, slug):
 @require_safe
 def class_detail(request, slug):
     drug_class = get_object_or_404(DrugClass.objects.select_related("parent"), slug=slug)
+    public = DrugClass.objects.public_ids()
+    if drug_class.pk not in public:
+        raise Http404("No live drug in this class")
     drugs = Drug.objects.with_live_content().filter(classes=drug_class)
-    return render(
-        request,
-        "monographs/class.html",
-        {"drug_class": drug_class, "drugs": drugs, "children": drug_class.children.all()},
-    )
+    children = drug_class.children.filter(pk__in=public)
+    return render(request, "monographs/class.html", {"drug_class": drug_class, "drugs": drugs, "children": children})
 
 
 @revalidate()
