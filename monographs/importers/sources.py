@@ -28,7 +28,7 @@ from django.utils.dateparse import parse_datetime
 from django.utils.text import slugify
 from markdownify import MarkdownConverter
 
-from ..bounds import document_problem
+from ..bounds import DEPTH_LIMIT, document_problem
 from .cleaning import (
     clean_answer,
     clean_question,
@@ -51,7 +51,7 @@ MAX_FRONT_MATTER_VALUES = 5_000  # keys, values and items, all levels together
 MAX_FRONT_MATTER_STRING = 64 * 1024  # characters in one key or value
 MAX_BODY_BYTES = 256 * 1024
 MAX_HTML_DEPTH = 100  # open elements at once
-MAX_MARKDOWN_DEPTH = 32  # quotes and list levels on one line
+MAX_MARKDOWN_DEPTH = DEPTH_LIMIT  # quotes and list levels on one line: the renderer's bound (monographs/bounds.py)
 MAX_TITLE_LENGTH = 300
 EMBED_MARKER = "[[comparison:{slug}]]"
 EMBED_PATTERN = re.compile(r"^\[\[comparison:([a-z0-9-]+)\]\]$", re.MULTILINE)
