@@ -316,6 +316,19 @@ def bench_pages(work: Path, db_url: str, size: int) -> dict:
     return result
 
 
+def bench_render(db_url: str) -> None:
+    """Markdown shaped to be slow (tests/slow_markdown.py): the slowest shape drugref accepts, rendered."""
+    log("rendering the slow-Markdown corpus beside a normal monograph of the same size")
+    result = worker(env_for(db_url), "render")
+    ratio = result["slowest_s"] / result["normal_s"]
+    add(
+        "Render",
+        f"slowest of {result['shapes']} slow-shaped Markdown inputs ({result['slowest']}, {result['chars']:,} chars)",
+        f"{result['slowest_s'] * 1000:.0f} ms (normal monograph, same size: {result['normal_s'] * 1000:.0f} ms)",
+        f"{ratio:.1f}× normal; target ≤ 20× {'met' if ratio <= 20 else 'MISSED'}",
+    )
+
+
 def create_pg_database(server: str, name: str) -> str:
     import psycopg
 
@@ -581,6 +594,7 @@ def main() -> int:
         pages = bench_pages(work, databases[min(sizes)], min(sizes))
         bench_search(work, databases, loaded, keep={max(sizes)} if resume else set())
         bench_throughput(work, databases[min(sizes)], pages)
+        bench_render(databases[min(sizes)])
     finally:
         stop_all()
         for size in sizes:  # a database left by an interrupted run (BENCH_WORK keeps the largest)

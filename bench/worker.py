@@ -4,6 +4,7 @@
     python -m bench.worker loaddata FIXTURE
     python -m bench.worker page OUT_DIR
     python -m bench.worker search
+    python -m bench.worker render
 
 The database is whatever DATABASE_URL names; settings are bench.settings.  Each result carries the
 process's own peak RSS.
@@ -231,6 +232,36 @@ def do_search() -> dict:
     }
 
 
+def do_render() -> dict:
+    """The slowest Markdown of tests/slow_markdown.py that drugref accepts, beside a normal monograph of
+    the same size (the best of three renderings each)."""
+    from monographs.bounds import BODY_LIMIT, markdown_problem
+    from monographs.rendering import render_markdown
+    from tests.slow_markdown import normal_monograph, slow_inputs
+
+    def seconds(text: str) -> float:
+        best = float("inf")
+        for _ in range(3):
+            began = time.perf_counter()
+            render_markdown(text)
+            best = min(best, time.perf_counter() - began)
+        return best
+
+    normal = normal_monograph()
+    render_markdown(normal[:2000])  # build the converter before timing
+    accepted = {name: text for name, text in slow_inputs().items() if markdown_problem(text, BODY_LIMIT) is None}
+    timings = {name: seconds(text) for name, text in accepted.items()}
+    slowest = max(timings, key=timings.get)
+    return {
+        "chars": len(normal),
+        "normal_s": seconds(normal),
+        "slowest": slowest,
+        "slowest_s": timings[slowest],
+        "shapes": len(accepted),
+        "peak_rss_mb": peak_rss_mb(),
+    }
+
+
 def main(argv: list[str]) -> None:
     task, *args = argv
     result = {
@@ -238,6 +269,7 @@ def main(argv: list[str]) -> None:
         "loaddata": lambda: do_loaddata(*args),
         "page": lambda: do_page(*args),
         "search": do_search,
+        "render": do_render,
         "search-available": lambda: {"available": search_available()},
     }[task]()
     print("BENCH-RESULT " + json.dumps(result))

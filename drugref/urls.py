@@ -5,13 +5,15 @@ from django.contrib import admin
 from django.contrib.sitemaps.views import sitemap
 from django.urls import include, path, re_path
 
+from monographs.preview import EditorMarkdownifyView
 from monographs.sitemaps import SITEMAPS
 from monographs.uploads import EditorImageUploadView, serve_media
 
 urlpatterns = [
     path("admin/", admin.site.urls),
-    # Before markdownx's own URLs, so its open upload view is never reached.
+    # Before markdownx's own URLs, so its open upload and preview views are never reached.
     path("markdownx/upload/", EditorImageUploadView.as_view(), name="markdownx_upload"),
+    path("markdownx/markdownify/", EditorMarkdownifyView.as_view(), name="markdownx_markdownify"),
     path("markdownx/", include("markdownx.urls")),
     path("sitemap.xml", sitemap, {"sitemaps": SITEMAPS}, name="sitemap"),
     # Uploaded images, with DEBUG on or off (django's static() serves only with DEBUG on): only image types,

@@ -14,6 +14,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 
 from . import diff, proposals, workflow
+from .bounds import BODY_LIMIT, FIELD_LIMIT, MarkdownRefused, check_markdown
 from .importers.sources import WARNINGS_KEY
 from .links import broken_links
 from .middleware import frameable_by_self
@@ -286,8 +287,23 @@ class EditableWhileDraft:
         return self._editable(request, obj)
 
 
+def bounded_markdown(text: str, label: str, limit: int = FIELD_LIMIT) -> str:
+    """`text`, or a form error naming the field when it is beyond what drugref renders (monographs/bounds.py)."""
+    try:
+        check_markdown(text, label, limit)
+    except MarkdownRefused as exc:
+        raise ValidationError(str(exc)) from None
+    return text
+
+
+class FAQForm(forms.ModelForm):
+    def clean_answer(self):
+        return bounded_markdown(self.cleaned_data["answer"], "The answer")
+
+
 class FAQInline(EditableWhileDraft, admin.StackedInline):
     model = FAQ
+    form = FAQForm
     extra = 0
     fields = ["position", "question", "answer"]
 
@@ -392,7 +408,13 @@ class ComparisonForm(forms.ModelForm):
 
     def clean_grid(self):
         self.parsed = self.parse_grid(self.cleaned_data["grid"])
+        for attribute, cells in self.parsed[1]:
+            for subject, cell in zip(self.parsed[0], cells, strict=True):
+                bounded_markdown(cell, f"The cell “{attribute}” × “{subject}”")
         return self.cleaned_data["grid"]
+
+    def clean_footnotes(self):
+        return bounded_markdown(self.cleaned_data["footnotes"], "The footnote text")
 
     def save(self, commit=True):
         comparison = super().save(commit)
@@ -440,6 +462,12 @@ class RevisionForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         if self.instance.pk:
             self.fields["expected_version"].initial = self.instance.version
+
+    def clean_body(self):
+        return bounded_markdown(self.cleaned_data["body"], "The body", BODY_LIMIT)
+
+    def clean_summary(self):
+        return bounded_markdown(self.cleaned_data["summary"], "The summary")
 
     def clean(self):
         cleaned = super().clean()

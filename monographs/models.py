@@ -73,6 +73,26 @@ class SlugManager(models.Manager):
         return self.get(slug=slug)
 
 
+class DrugClassQuerySet(models.QuerySet):
+    def with_live_drugs(self):
+        """Classes with a drug that has live content: what readers are shown."""
+        return self.filter(drugs__in=Drug.objects.with_live_content()).distinct()
+
+    def public_ids(self) -> set[int]:
+        """Classes readers may see: those with a live drug, and their ancestors.  A class created in the
+        admin (directly: creation is not proof-read) stays out of sight until a live drug is in it."""
+        ids = set()
+        for drug_class in self.with_live_drugs().select_related("parent"):
+            ids.add(drug_class.pk)
+            ids.update(ancestor.pk for ancestor in drug_class.ancestors())
+        return ids
+
+
+class DrugClassManager(models.Manager.from_queryset(DrugClassQuerySet)):
+    def get_by_natural_key(self, slug):
+        return self.get(slug=slug)
+
+
 class DrugClass(models.Model):
     """A pharmacological class; classes nest (Antiresorptive agents ⊃ Bisphosphonates)."""
 
@@ -81,7 +101,7 @@ class DrugClass(models.Model):
     parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="children")
     description = models.TextField(blank=True)
 
-    objects = SlugManager()
+    objects = DrugClassManager()
     NATURAL_KEY = ("slug",)
 
     class Meta:

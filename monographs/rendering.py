@@ -18,7 +18,9 @@ import markdown
 import nh3
 from django.core.cache import cache
 from django.template.loader import render_to_string
+from markdown import inlinepatterns
 from markdown.extensions import Extension
+from markdown.extensions.md_in_html import HtmlBlockPreprocessor, HTMLExtractorExtra
 from markdown.preprocessors import Preprocessor
 from markdown.treeprocessors import Treeprocessor
 
@@ -165,6 +167,87 @@ class _StructureTreeprocessor(Treeprocessor):
                     parent.insert(index, figure)
 
 
+# Python-Markdown reads from every `[` to its matching `]`, and from every `](` to its `)`, to the end of the
+# paragraph when there is none: a paragraph of 8,000 `[` took ten seconds.  Link text and addresses are read
+# only this far (a longer one is plain text), and all of a document's link scanning stops after the budget
+# (only a document shaped to be slow gets there; its remaining brackets are plain text).
+LINK_WINDOW = 2_000
+LINK_SCAN_BUDGET = 200_000
+_BRACKET = re.compile(r"[\[\]]")
+
+
+class _BoundedLinkScan:
+    """getText/getLink of Python-Markdown's link, image and reference patterns, windowed and budgeted."""
+
+    def _spend(self, characters: int) -> bool:
+        left = getattr(self.md, "drugref_link_budget", LINK_SCAN_BUDGET) - characters
+        self.md.drugref_link_budget = left
+        return left >= 0
+
+    def getText(self, data, index):
+        end = min(len(data), index + LINK_WINDOW)
+        if data.find("]", index, end) < 0 or not self._spend(0):
+            return "", index, False
+        depth = 1
+        for match in _BRACKET.finditer(data, index, end):
+            if not self._spend(1):
+                return "", index, False
+            depth += 1 if match.group() == "[" else -1
+            if depth == 0:
+                return data[index : match.start()], match.end(), True
+        return "", index, False
+
+    def getLink(self, data, index):
+        if not self._spend(0):
+            return "", None, index, False
+        href, title, end, handled = super().getLink(data[index : index + LINK_WINDOW], 0)
+        self._spend(end)
+        return href, title, index + end, handled
+
+    def evalId(self, data, index, text):
+        if isinstance(self, inlinepatterns.ShortReferenceInlineProcessor):
+            return super().evalId(data, index, text)
+        match = self.RE_LINK.match(data, index, index + LINK_WINDOW)
+        if not match:
+            return None, index, False
+        return match.group(1).lower() or text.lower(), match.end(0), True
+
+
+# (name, class, priority) as Python-Markdown registers them (markdown.inlinepatterns.build_inlinepatterns).
+_LINK_PATTERNS = [
+    ("reference", inlinepatterns.ReferenceInlineProcessor, 170),
+    ("link", inlinepatterns.LinkInlineProcessor, 160),
+    ("image_link", inlinepatterns.ImageInlineProcessor, 150),
+    ("image_reference", inlinepatterns.ImageReferenceInlineProcessor, 140),
+    ("short_reference", inlinepatterns.ShortReferenceInlineProcessor, 130),
+    ("short_image_ref", inlinepatterns.ShortImageReferenceInlineProcessor, 125),
+]
+_BOUNDED_LINK_PATTERNS = [
+    (name, type(f"Bounded{cls.__name__}", (_BoundedLinkScan, cls), {}), priority)
+    for name, cls, priority in _LINK_PATTERNS
+]
+
+# html.parser reads from every `<` + letter to the tag's end, and a tag that never ends runs to the end of the
+# text: 10,000 characters of `<a ` took eight seconds.  A `<` with no `>` this close is text.
+TAG_WINDOW = 1_000
+
+
+class _BoundedHTMLExtractor(HTMLExtractorExtra):
+    def parse_starttag(self, i):
+        if self.rawdata.find(">", i, i + TAG_WINDOW) < 0:
+            self.handle_data("<")
+            return i + 1
+        return super().parse_starttag(i)
+
+
+class _BoundedHtmlBlockPreprocessor(HtmlBlockPreprocessor):
+    def run(self, lines):
+        parser = _BoundedHTMLExtractor(self.md)
+        parser.feed("\n".join(lines))
+        parser.close()
+        return "".join(parser.cleandoc).split("\n")
+
+
 class _DrugrefExtension(Extension):
     def __init__(self, tables=None):
         self.tables = tables
@@ -172,6 +255,9 @@ class _DrugrefExtension(Extension):
 
     def extendMarkdown(self, md):
         md.preprocessors.register(_EmbedPreprocessor(md, self.tables), "drugref_embeds", 27)
+        md.preprocessors.register(_BoundedHtmlBlockPreprocessor(md), "html_block", 20)
+        for name, cls, priority in _BOUNDED_LINK_PATTERNS:
+            md.inlinePatterns.register(cls(md.inlinePatterns[name].pattern, md), name, priority)
         md.treeprocessors.register(_StructureTreeprocessor(md), "drugref_structure", 5)
 
 
@@ -201,7 +287,15 @@ def render_document(text: str, tables: dict[str, str] | None = None) -> Rendered
         md.reset()
     else:
         md = _markdown(tables)
-    html = md.convert(text or "")
+    md.drugref_link_budget = LINK_SCAN_BUDGET
+    try:
+        html = md.convert(text or "")
+    except RecursionError:
+        # Nesting deeper than Python's stack (refused at the door by monographs.bounds; this is text stored
+        # before): the page shows the text as it was written rather than an error page.
+        md.reset()
+        logger.warning("Markdown nested too deeply to render (%d characters); shown as plain text", len(text))
+        return Rendered(html=f"<pre>{html_lib.escape(text)}</pre>")
     return Rendered(html=sanitise(html), toc=_plain_toc(getattr(md, "toc_tokens", [])))
 
 
@@ -266,7 +360,7 @@ class RenderedPage:
 
 
 # Bump when the renderer's output changes, so pages cached by an older renderer are not served.
-RENDERER_VERSION = 1
+RENDERER_VERSION = 2
 PAGE_CACHE_SECONDS = 7 * 24 * 3600
 
 

@@ -4,7 +4,7 @@ from django.contrib.sitemaps import Sitemap
 from django.db.models import Max, Q
 from django.urls import reverse
 
-from .models import Comparison, Drug, DrugClass, Monograph, Revision
+from .models import Comparison, DrugClass, Monograph, Revision
 
 LIVE = Q(revisions__status=Revision.Status.PUBLISHED)
 
@@ -41,7 +41,7 @@ class ClassSitemap(Sitemap):
     priority = 0.4
 
     def items(self):
-        return DrugClass.objects.filter(drugs__in=Drug.objects.with_live_content()).distinct().order_by("slug")
+        return DrugClass.objects.with_live_drugs().order_by("slug")
 
 
 class PageSitemap(Sitemap):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from itertools import groupby
 
-from django.http import Http404, HttpResponse, HttpResponsePermanentRedirect, JsonResponse
+from django.http import Http404, HttpResponse, HttpResponsePermanentRedirect, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.views.decorators.cache import cache_control
@@ -99,24 +99,48 @@ def home(request):
     return render(
         request,
         "monographs/home.html",
-        {"recent": recent, "letters": letters, "classes": DrugClass.objects.filter(drugs__isnull=False).distinct()},
+        {"recent": recent, "letters": letters, "classes": DrugClass.objects.with_live_drugs()},
     )
+
+
+def _live_monographs(drug_ids):
+    """The drugs' monographs with a live revision, the primary first: where each drug is read now."""
+    return (
+        Monograph.objects.filter(drug_id__in=drug_ids, revisions__status=Revision.Status.PUBLISHED)
+        .select_related("drug")
+        .order_by("-is_primary", "slug")
+    )
+
+
+def _drug_redirect(drug: Drug, permanent: bool):
+    """To the drug's page, or while its primary monograph is not live, to another live monograph of it
+    (302: the primary comes back at the drug's address); 404 when nothing of the drug is live."""
+    monograph = _live_monographs([drug.pk]).first()
+    if monograph is None:
+        raise Http404("Nothing of this drug is live")
+    if monograph.is_primary:
+        return (HttpResponsePermanentRedirect if permanent else HttpResponseRedirect)(drug.get_absolute_url())
+    return HttpResponseRedirect(monograph.get_absolute_url())
 
 
 @revalidate()
 @require_safe
 def drug_index(request):
-    """A–Z of drugs, with brand names and aliases pointing to their drug."""
-    drugs = list(Drug.objects.with_live_content())
-    live_ids = {drug.pk for drug in drugs}
-    entries = [(drug.name, drug, None) for drug in drugs]
+    """A–Z of drugs, with brand names and aliases pointing to their drug's live page.
+
+    A drug whose primary monograph is not live points to another live monograph of it; a drug with none
+    is not listed (nor are its brands and aliases)."""
+    addresses = {}
+    for monograph in _live_monographs(Drug.objects.with_live_content().values("pk")):
+        addresses.setdefault(monograph.drug_id, (monograph.drug, monograph.get_absolute_url()))
+    entries = [(drug.name, drug, None, url) for drug, url in addresses.values()]
     entries += [
-        (brand.name, brand.drug, "brand")
-        for brand in BrandName.objects.select_related("drug").filter(drug_id__in=live_ids)
+        (brand.name, brand.drug, "brand", addresses[brand.drug_id][1])
+        for brand in BrandName.objects.select_related("drug").filter(drug_id__in=addresses)
     ]
     entries += [
-        (alias.name, alias.drug, alias.get_kind_display())
-        for alias in Alias.objects.select_related("drug").filter(drug_id__in=live_ids)
+        (alias.name, alias.drug, alias.get_kind_display(), addresses[alias.drug_id][1])
+        for alias in Alias.objects.select_related("drug").filter(drug_id__in=addresses)
     ]
     entries.sort(key=lambda entry: entry[0].casefold())
     groups = [
@@ -143,17 +167,18 @@ def _monograph_stamp(request, slug):
 @require_safe
 @whole_page(_drug_stamp)
 def drug_detail(request, slug):
-    monograph = Monograph.objects.select_related("drug").filter(drug__slug=slug, is_primary=True).first()
-    if monograph is not None:
+    if _drug_stamp(request, slug) is not None:  # the primary monograph is live
+        monograph = Monograph.objects.select_related("drug").filter(drug__slug=slug, is_primary=True).first()
         return monograph_page(request, monograph)
-    if Drug.objects.filter(slug=slug).exists():
-        raise Http404("No primary monograph")
+    drug = Drug.objects.filter(slug=slug).first()
+    if drug is not None:
+        return _drug_redirect(drug, permanent=False)
     other = Alias.objects.filter(slug=slug).select_related("drug").first() or (
         BrandName.objects.filter(slug=slug).select_related("drug").first()
     )
     if other is None:
         raise Http404("No such drug")
-    return HttpResponsePermanentRedirect(other.drug.get_absolute_url())
+    return _drug_redirect(other.drug, permanent=True)
 
 
 @revalidate(_monograph_stamp)
@@ -170,12 +195,12 @@ def monograph_detail(request, slug):
 @require_safe
 def class_detail(request, slug):
     drug_class = get_object_or_404(DrugClass.objects.select_related("parent"), slug=slug)
+    public = DrugClass.objects.public_ids()
+    if drug_class.pk not in public:
+        raise Http404("No live drug in this class")
     drugs = Drug.objects.with_live_content().filter(classes=drug_class)
-    return render(
-        request,
-        "monographs/class.html",
-        {"drug_class": drug_class, "drugs": drugs, "children": drug_class.children.all()},
-    )
+    children = drug_class.children.filter(pk__in=public)
+    return render(request, "monographs/class.html", {"drug_class": drug_class, "drugs": drugs, "children": children})
 
 
 @revalidate()
@@ -204,9 +229,15 @@ def search_page(request):
     return render(request, "monographs/search.html", {"query": query, "results": results})
 
 
+# Close matches search for the words of the missing address and then for each word alone: anyone can ask
+# for any address, so only its first few words are used.
+NOT_FOUND_WORDS = 4
+
+
 def page_not_found(request, exception=None):
     """A 404 that offers search, prefilled with the words of the missing address, and close matches."""
-    guess = " ".join(re.findall(r"[^\W\d_]{3,}", request.path.rstrip("/").rsplit("/", 1)[-1]))
+    words = re.findall(r"[^\W\d_]{3,}", request.path.rstrip("/").rsplit("/", 1)[-1])
+    guess = " ".join(words[:NOT_FOUND_WORDS])
     results = close_matches(guess) if guess else None
     context = {"guess": guess, "results": results}
     return render(request, "404.html", context, status=404)

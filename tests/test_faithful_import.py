@@ -255,3 +255,17 @@ def test_a_table_inside_a_list_item_stays_in_the_item(write_source, client):
     cell = body.find("td", string="35 mg weekly")
     assert cell is not None and cell.find_parent("li").find(string=re.compile("Doses")) is not None
     assert body.find(string="Next item").find_parent("li").find_parent("ul") is cell.find_parent("ul")
+
+
+def test_a_long_table_kept_in_the_body_imports_row_by_row(write_source, client):
+    rows = "".join(
+        f'<tr><td>Site {n}</td><td><a href="https://example.org/s/{n}">clinic {n}</a></td></tr>' for n in range(400)
+    )
+    source = write_source(
+        "long_table.txt",
+        f'---\ntitle: Pamidronate\n---\n<table><tr><th colspan="2">Infusion sites</th></tr>{rows}</table>\n',
+    )
+    call_command("import_sources", str(source), verbosity=0, stderr=StringIO())  # not refused as one huge block
+    assert not Comparison.objects.filter(revision__source_file="long_table.txt").exists()  # spanning: a body table
+    table = _page(client, "pamidronate").select_one("div.body table")
+    assert len(table.find_all("tr")) == 401 and table.find("a", string="clinic 399") is not None

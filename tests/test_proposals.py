@@ -314,3 +314,22 @@ def test_the_proposal_page_escapes_what_the_author_typed(client, seeded, alice, 
     page = client.get(reverse("admin:monographs_proposedchange_change", args=[proposal.pk])).content.decode()
     assert "<script>alert(1)" not in page and "<img src=x" not in page
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+
+
+def test_a_class_created_directly_stays_out_of_sight_until_a_live_drug_is_in_it(client, seeded, alice, bob):
+    parent = DrugClass.objects.get(slug="antiresorptive-agents")
+    before = public(client)
+    client.force_login(alice)  # creating is direct: nothing about a new class is public yet
+    response = client.post(
+        reverse("admin:monographs_drugclass_add"),
+        {"name": "Unreviewed subclass", "slug": "unreviewed-subclass", "parent": parent.pk, "description": "x"},
+    )
+    assert response.status_code == 302
+    assert public(client) == before
+    assert client.get("/classes/unreviewed-subclass/").status_code == 404
+    drug = Drug.objects.get(slug="denosumab")
+    snap = workflow.proposals.snapshot(drug)
+    proposal = workflow.propose(drug, {**snap, "classes": [*snap["classes"], "unreviewed-subclass"]}, alice)
+    workflow.approve_change(proposal, bob)
+    assert client.get("/classes/unreviewed-subclass/").status_code == 200
+    assert b"Unreviewed subclass" in client.get("/classes/antiresorptive-agents/").content

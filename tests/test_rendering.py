@@ -2,7 +2,6 @@
 
 import pytest
 from django.conf import settings
-from django.contrib.auth.models import User
 from django.utils.module_loading import import_string
 from hypothesis import given
 from hypothesis import settings as hypothesis_settings
@@ -10,6 +9,7 @@ from hypothesis import strategies as st
 
 from monographs.rendering import render_document, render_inline, render_markdown
 
+from .conftest import make_user
 from .xss import corpus, problems
 
 
@@ -19,8 +19,7 @@ def test_it_is_the_markdownx_preview_function():
 
 @pytest.mark.django_db
 def test_the_admin_preview_equals_the_renderer(client):
-    user = User.objects.create_user("editor", password="pw", is_staff=True)
-    client.force_login(user)
+    client.force_login(make_user("editor", "Authors"))
     text = "## Dose\n\n* **60 mg** every 6 months <script>alert(1)</script>"
     response = client.post("/markdownx/markdownify/", {"content": text})
     assert response.status_code == 200

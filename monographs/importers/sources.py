@@ -30,6 +30,7 @@ from django.utils.dateparse import parse_datetime
 from django.utils.text import slugify
 from markdownify import MarkdownConverter
 
+from ..bounds import DEPTH_LIMIT, document_problem
 from .cleaning import (
     clean_answer,
     clean_question,
@@ -53,7 +54,7 @@ MAX_FRONT_MATTER_VALUES = 5_000  # keys, values and items, all levels together
 MAX_FRONT_MATTER_STRING = 64 * 1024  # characters in one key or value
 MAX_BODY_BYTES = 256 * 1024
 MAX_HTML_DEPTH = 100  # open elements at once
-MAX_MARKDOWN_DEPTH = 32  # quotes and list levels on one line
+MAX_MARKDOWN_DEPTH = DEPTH_LIMIT  # quotes and list levels on one line: the renderer's bound (monographs/bounds.py)
 MAX_TITLE_LENGTH = 300
 EMBED_MARKER = "[[comparison:{slug}]]"
 EMBED_PATTERN = re.compile(r"^\[\[comparison:([a-z0-9-]+)\]\]$", re.MULTILINE)
@@ -349,6 +350,8 @@ def _parse_document(path: Path) -> ParsedDocument:
             "a document of neither known format: format A has an HTML body; format B has a Markdown body "
             f"and at least one of the front-matter keys {', '.join(sorted(FORMAT_B_KEYS))}",
         )
+    if problem := document_problem(doc):  # what the renderer would not render in a moment
+        raise SourceError(path, problem)
     if warnings:
         doc.warnings = list(warnings)
         doc.meta[WARNINGS_KEY] = list(warnings)
@@ -649,10 +652,13 @@ _TABLE_ATTRIBUTES = {
 
 
 def _table_html(table: Tag) -> str:
-    """A table that is not a comparison, as one line of sanitised HTML: a raw HTML block in Markdown.
+    """A table that is not a comparison, as sanitised HTML: a raw HTML block in Markdown, a row a line.
 
     Header cells get a `scope` (a header row's are columns, a row's leading ones rows) so a screen
-    reader can name each cell's headings; one line keeps blank lines from ending the block early.
+    reader can name each cell's headings.  Rows are separated by blank lines, which Python-Markdown
+    reads as part of the raw block (it ends at the closing tag), so no one Markdown block is bigger than
+    a row: the renderer's bounds (monographs/bounds.py) limit a block, and a long table would pass them
+    as one line.
     """
     for index, row in enumerate(_rows(table)):
         in_head = row and row[0].find_parent("thead") is not None
@@ -667,7 +673,8 @@ def _table_html(table: Tag) -> str:
         link_rel=None,
         strip_comments=True,
     )
-    return '<div class="table-scroll">' + " ".join(html.split()) + "</div>"
+    html = '<div class="table-scroll">' + " ".join(html.split()) + "</div>"
+    return re.sub(r" ?(?=<tr[ >])", "\n\n", html)
 
 
 # The sentences that name a drug's class (README: "Content: sources → fixtures → database" lists them).
@@ -745,7 +752,9 @@ def _parse_format_a(path, front, body, title, sha, meta, warnings: Warnings) -> 
         # At the placeholder's indentation: a table inside a list item or a note stays inside it.
         markdown = re.sub(
             rf"^([ \t]*){placeholder}[ \t]*$",
-            lambda match, html=html: f"\n{match.group(1)}{html}\n",
+            lambda match, html=html: (
+                "\n" + "\n".join(match.group(1) + line if line else "" for line in html.split("\n")) + "\n"
+            ),
             markdown,
             flags=re.MULTILINE,
         )
