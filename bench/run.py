@@ -2,17 +2,19 @@
 
 Environment:
     BENCH_SIZES           corpus sizes to import, comma-separated (default 1000,20000); the smallest
-                          serves the page and throughput figures, the largest the loaddata figure
+                          serves the page and throughput figures; each is dumped and loaded into PostgreSQL
     BENCH_SEED            corpus seed (default 1)
     BENCH_WRK_SECONDS     length of each wrk run (default 30)
     BENCH_WRK_CONNECTIONS wrk connections (default 50)
     BENCH_PAGE_REQUESTS   requests per in-process page measurement (default 300)
-    BENCH_PG_URL          PostgreSQL server for the search figures (default postgres://postgres@127.0.0.1:5432)
+    BENCH_PG_URL          PostgreSQL server for the loaddata and search figures (default postgres://postgres@127.0.0.1:5432)
+    BENCH_PG_PREFIX       prefix of the PostgreSQL databases it creates and drops (default drugref_bench):
+                          PREFIX_search_N for N documents
     BENCH_KEEP            keep the work directory (corpora, databases, fixture) when set
     BENCH_WORK            use (and keep) this work directory; an import already measured there (its
                           corpus, database and result file) is reported, not repeated — so a long run
                           that stopped part-way can be resumed; so is the loaddata of the largest
-                          fixture, whose PostgreSQL database (drugref_bench_search_N) is then kept
+                          fixture, whose PostgreSQL database (PREFIX_search_N) is then kept
     BENCH_PROFILE         write a pyinstrument profile of each import next to the work directory
 
 Every process the script starts (gunicorn, nginx, wrk, workers) runs in a session of its own and is
@@ -39,6 +41,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 PG_SERVER = os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432")
+PG_PREFIX = os.environ.get("BENCH_PG_PREFIX", "drugref_bench")
 PYTHON = sys.executable
 STARTED: list[subprocess.Popen] = []
 ROWS: list[tuple[str, str, str, str]] = []  # (section, what, figure, baseline / note)
@@ -247,19 +250,26 @@ def dump(work: Path, size: int, source_db: str) -> tuple[Path, float]:
 def load_into_postgres(work: Path, size: int, source_db: str) -> tuple[str, dict, Path, float]:
     """A fresh PostgreSQL database loaded from a dump of the import database (kept for the search figures)."""
     fixture, dump_seconds = dump(work, size, source_db)
-    pg_url = create_pg_database(PG_SERVER, f"drugref_bench_search_{size}")
+    pg_url = create_pg_database(PG_SERVER, f"{PG_PREFIX}_search_{size}")
     manage(env_for(pg_url), "migrate", "--no-input", "-v", "0")
     log(f"loaddata of the {size}-document fixture into PostgreSQL")
     return pg_url, worker(env_for(pg_url), "loaddata", str(fixture)), fixture, dump_seconds
 
 
-def bench_loaddata(work: Path, size: int, source_db: str, resume: bool) -> str:
-    """loaddata of the largest fixture into PostgreSQL, the production database; returns its URL.
+def idle_rss_mb(env: dict) -> float:
+    """Peak RSS of a manage.py process that has set Django up and done nothing else."""
+    out = manage(env, "shell", "-c", "print(open('/proc/self/status').read())").stdout
+    return int(re.search(r"VmHWM:\s+(\d+) kB", out).group(1)) / 1024
+
+
+def bench_loaddata(work: Path, size: int, source_db: str, resume: bool, idle_mb: float) -> str:
+    """dumpdata of the import database, then the project's loaddata of it into a fresh PostgreSQL
+    database, the production one; returns its URL (kept for the search figures).
 
     With BENCH_WORK the loaded database is kept, with its figures in loaddata-N.json, so a resumed
     run measures search against it again (after `migrate`) instead of loading it again.
     """
-    name, measured = f"drugref_bench_search_{size}", work / f"loaddata-{size}.json"
+    name, measured = f"{PG_PREFIX}_search_{size}", work / f"loaddata-{size}.json"
     if resume and measured.exists() and pg_database_exists(PG_SERVER, name):
         result = json.loads(measured.read_text())
         log(f"loaddata of {size} documents already measured in {work} ({result['when']}); migrating {name}")
@@ -268,18 +278,39 @@ def bench_loaddata(work: Path, size: int, source_db: str, resume: bool) -> str:
     else:
         pg_url, result, fixture, dump_seconds = load_into_postgres(work, size, source_db)
         result.update(
-            dump_seconds=dump_seconds, fixture_mb=fixture.stat().st_size / 1e6, when=time.strftime("%Y-%m-%d %H:%M")
+            dump_seconds=dump_seconds,
+            fixture_mb=fixture.stat().st_size / 1e6,
+            idle_mb=idle_mb,
+            when=time.strftime("%Y-%m-%d %H:%M"),
         )
         if resume:
             measured.write_text(json.dumps(result))
-    objects = result["objects"]  # counted by the worker: reading the fixture here took a gigabyte
+    objects, seconds = result["objects"], result["seconds"]  # counted by the worker, not by reading the fixture here
+    ratio = seconds / result["dump_seconds"]
     add(
         "Import",
         f"loaddata, {size:,}-document fixture into PostgreSQL ({objects:,} objects, {result['fixture_mb']:.0f} MB)",
-        f"{result['seconds']:.0f} s ({objects / result['seconds']:,.0f} objects/s)",
-        f"dumpdata (SQLite) took {result['dump_seconds']:.0f} s; peak RSS {result['peak_rss_mb']:.0f} MB; "
+        f"{seconds:.1f} s ({objects / seconds:,.0f} objects/s): {ratio:.1f}× dumpdata",
+        f"dumpdata (SQLite) took {result['dump_seconds']:.1f} s; target ≤ 3× {'met' if ratio <= 3 else 'MISSED'}; "
         f"measured {result['when']}",
     )
+    if "command_seconds" in result:  # figures measured before the loaddata command rebuilt the index have none
+        whole = result["command_seconds"]
+        add(
+            "Import",
+            f"loaddata command, {size:,} documents: the load, then the search index rebuilt",
+            f"{whole:.1f} s: {whole / result['dump_seconds']:.1f}× dumpdata",
+            f"of which the search index rebuild {whole - seconds:.1f} s",
+        )
+        above = result["load_peak_rss_mb"] - result["idle_mb"]
+        add(
+            "Memory",
+            f"loaddata command, {size:,} documents: peak RSS (VmHWM) after the load / after the index",
+            f"{result['load_peak_rss_mb']:.0f} / {result['peak_rss_mb']:.0f} MB",
+            f"idle manage.py {result['idle_mb']:.0f} MB: the load {above:+.0f} MB, the whole command "
+            f"{result['peak_rss_mb'] - result['idle_mb']:+.0f} MB; target ≤ 60 MB above idle "
+            f"{'met' if above <= 60 else 'MISSED'} (the load)",
+        )
     return pg_url
 
 
@@ -590,7 +621,8 @@ def main() -> int:
     log(f"work directory {work}; sizes {sizes}; machine: {machine()}")
     try:
         databases = bench_import(work, sizes, seed)
-        loaded = {max(sizes): bench_loaddata(work, max(sizes), databases[max(sizes)], resume)}
+        idle_mb = idle_rss_mb(env_for(databases[min(sizes)]))
+        loaded = {size: bench_loaddata(work, size, databases[size], resume, idle_mb) for size in sizes}
         pages = bench_pages(work, databases[min(sizes)], min(sizes))
         bench_search(work, databases, loaded, keep={max(sizes)} if resume else set())
         bench_throughput(work, databases[min(sizes)], pages)
@@ -600,7 +632,7 @@ def main() -> int:
         for size in sizes:  # a database left by an interrupted run (BENCH_WORK keeps the largest)
             if not (resume and size == max(sizes)):
                 with contextlib.suppress(Exception):
-                    drop_pg_database(PG_SERVER, f"drugref_bench_search_{size}")
+                    drop_pg_database(PG_SERVER, f"{PG_PREFIX}_search_{size}")
         if keep:
             log(f"kept {work}")
         else:

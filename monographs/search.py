@@ -120,7 +120,8 @@ def _add_words(entries) -> None:
     """PostgreSQL: add the entries' name words to SearchWord (see the model)."""
     if connection.vendor == "postgresql":
         rows = {}
-        for entry in entries.select_related("monograph__drug").only("names", "misspellings", "monograph__drug__name"):
+        entries = entries.select_related("monograph__drug").only("names", "misspellings", "monograph__drug__name")
+        for entry in entries.iterator(chunk_size=2000):
             for word, written, correction in words_of_names(entry.names, entry.misspellings, entry.monograph.drug.name):
                 rows.setdefault(word, SearchWord(word=word[:300], written=written[:300], correction=correction[:300]))
         SearchWord.objects.bulk_create(rows.values(), ignore_conflicts=True, batch_size=2000)
@@ -173,7 +174,9 @@ def reindex_all(rerender: bool = False) -> int:
     with transaction.atomic():
         revisions = Revision.objects.live().select_related("monograph__drug")
         revisions = revisions.prefetch_related("monograph__drug__aliases", "monograph__drug__brands")
-        for revision in revisions.order_by("pk"):
+        # In chunks: holding every live revision (bodies and all) at once grew a rebuild — and so
+        # loaddata, which ends with one — with the corpus.
+        for revision in revisions.order_by("pk").iterator(chunk_size=200):
             monograph = revision.monograph
             if revision.pk in built and not rerender:
                 body = SearchEntry.objects.filter(pk=built[revision.pk]).values_list("body", flat=True)[0]
