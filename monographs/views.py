@@ -171,8 +171,9 @@ def drug_detail(request, slug):
         monograph = Monograph.objects.select_related("drug").filter(drug__slug=slug, is_primary=True).first()
         return monograph_page(request, monograph)
     drug = Drug.objects.filter(slug=slug).first()
-    if drug is not None:
+    if drug is not None and _live_monographs([drug.pk]).exists():
         return _drug_redirect(drug, permanent=False)
+    # A drug with nothing live (created directly, unreviewed) never shadows a live brand or alias.
     other = Alias.objects.filter(slug=slug).select_related("drug").first() or (
         BrandName.objects.filter(slug=slug).select_related("drug").first()
     )

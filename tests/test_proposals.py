@@ -333,3 +333,22 @@ def test_a_class_created_directly_stays_out_of_sight_until_a_live_drug_is_in_it(
     workflow.approve_change(proposal, bob)
     assert client.get("/classes/unreviewed-subclass/").status_code == 200
     assert b"Unreviewed subclass" in client.get("/classes/antiresorptive-agents/").content
+
+
+def test_a_drug_created_directly_cannot_take_over_a_brands_address(client, seeded, alice):
+    client.force_login(alice)  # creating a drug is direct; it must not change what /drugs/prolia/ does
+    response = client.post(
+        reverse("admin:monographs_drug_add"),
+        {
+            "name": "Prolia impostor",
+            "slug": "prolia",
+            "brands-TOTAL_FORMS": 0,
+            "brands-INITIAL_FORMS": 0,
+            "aliases-TOTAL_FORMS": 0,
+            "aliases-INITIAL_FORMS": 0,
+        },
+    )
+    assert response.status_code == 302 and Drug.objects.filter(slug="prolia").exists()
+    client.logout()
+    answer = client.get("/drugs/prolia/")
+    assert (answer.status_code, answer["Location"]) == (301, "/drugs/denosumab/")
