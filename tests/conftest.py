@@ -96,6 +96,29 @@ def make_user(username: str, *groups: str, **extra):
     return user
 
 
+def add_dental_monograph(client):
+    """Create “Denosumab and dental treatment” (a patient monograph of the seed's drug) through the admin's
+    add form, as a browser posts it, as whoever `client` is logged in as."""
+    from django.urls import reverse
+
+    from monographs.models import Drug
+
+    return client.post(
+        reverse("admin:monographs_monograph_add"),
+        {
+            "drug": Drug.objects.get(slug="denosumab").pk,
+            "slug": "denosumab-dental",
+            "kind": "patient",
+            "review_interval_months": 12,
+            "title": "Denosumab and dental treatment",
+            "legacy_paths-TOTAL_FORMS": 0,
+            "legacy_paths-INITIAL_FORMS": 0,
+            "revisions-TOTAL_FORMS": 0,
+            "revisions-INITIAL_FORMS": 0,
+        },
+    )
+
+
 def admin_form_data(client, url: str) -> dict:
     """An admin change form's fields (its inlines' too) as the browser would send them back."""
     response = client.get(url)

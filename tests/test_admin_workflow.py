@@ -6,7 +6,7 @@ from django.urls import reverse
 
 from monographs.models import Monograph, Revision
 
-from .conftest import admin_form_data
+from .conftest import add_dental_monograph, admin_form_data
 from .test_workflow import DOSE, NEW_DOSE, to_approved, to_review
 
 S = Revision.Status
@@ -202,23 +202,9 @@ def test_the_monograph_list_filters_overdue_reviews(client, seeded, alice):
 
 
 def test_a_new_monograph_starts_with_a_draft(client, seeded, alice):
-    from monographs.models import Drug
 
     client.force_login(alice)
-    response = client.post(
-        reverse("admin:monographs_monograph_add"),
-        {
-            "drug": Drug.objects.get().pk,
-            "slug": "denosumab-dental",
-            "kind": "patient",
-            "review_interval_months": 12,
-            "title": "Denosumab and dental treatment",
-            "legacy_paths-TOTAL_FORMS": 0,
-            "legacy_paths-INITIAL_FORMS": 0,
-            "revisions-TOTAL_FORMS": 0,
-            "revisions-INITIAL_FORMS": 0,
-        },
-    )
+    response = add_dental_monograph(client)
     draft = Revision.objects.get(monograph__slug="denosumab-dental")
     assert response["Location"] == change_url(draft)
     # Nobody is credited yet: the creator is credited when they write something (see test_credits.py).

@@ -9,7 +9,7 @@ from django.utils import timezone
 from monographs.models import Author, Credit, Monograph, Revision
 from monographs.workflow import WorkflowError
 
-from .conftest import admin_form_data, make_user
+from .conftest import add_dental_monograph, admin_form_data, make_user
 from .test_workflow import DOSE, NEW_DOSE, edit, to_approved, to_review
 
 S = Revision.Status
@@ -44,22 +44,8 @@ def test_pressing_edit_alone_credits_nobody(draft, alice):
 
 def test_the_author_who_writes_an_empty_draft_is_credited_not_its_creator(client, seeded, alice):
     dora = make_user("dora", "Authors")
-    monograph = Monograph.objects.get(slug="denosumab")
     client.force_login(alice)
-    response = client.post(
-        reverse("admin:monographs_monograph_add"),
-        {
-            "drug": monograph.drug_id,
-            "slug": "denosumab-dental",
-            "kind": "patient",
-            "review_interval_months": 12,
-            "title": "Denosumab and dental treatment",
-            "legacy_paths-TOTAL_FORMS": 0,
-            "legacy_paths-INITIAL_FORMS": 0,
-            "revisions-TOTAL_FORMS": 0,
-            "revisions-INITIAL_FORMS": 0,
-        },
-    )
+    response = add_dental_monograph(client)
     draft = Revision.objects.get(monograph__slug="denosumab-dental")
     assert response.status_code == 302 and draft.authors == []
     client.force_login(dora)

@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from monographs.models import Monograph, Revision
 
-from .conftest import admin_form_data, make_user
+from .conftest import add_dental_monograph, admin_form_data, make_user
 from .test_workflow import to_approved, to_review
 
 S = Revision.Status
@@ -135,22 +135,8 @@ def test_without_a_live_revision_the_diff_is_against_the_one_copied_from(client,
 
 def test_a_first_revision_is_reviewed_as_all_new(client, seeded, alice, bob):
     client.force_login(alice)
-    from monographs.models import Drug
 
-    client.post(
-        reverse("admin:monographs_monograph_add"),
-        {
-            "drug": Drug.objects.get().pk,
-            "slug": "denosumab-dental",
-            "kind": "patient",
-            "review_interval_months": 12,
-            "title": "Denosumab and dental treatment",
-            "legacy_paths-TOTAL_FORMS": 0,
-            "legacy_paths-INITIAL_FORMS": 0,
-            "revisions-TOTAL_FORMS": 0,
-            "revisions-INITIAL_FORMS": 0,
-        },
-    )
+    add_dental_monograph(client)
     first = Revision.objects.get(monograph__slug="denosumab-dental")
     page = client.get(diff_url(first)).content.decode()
     assert "has no earlier revision" in page and "<ins>Denosumab and dental treatment</ins>" in page
