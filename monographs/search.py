@@ -580,10 +580,18 @@ def search(query: str) -> Results:
 
 
 def close_matches(text: str) -> Results:
-    """For a 404: the search for all the words, else for the first word that finds anything."""
-    results = search(text)
+    """For a 404: the pages whose names are the address's words or a slip away from them — for all the
+    words, else for the first word that finds any.  A word that merely occurs in some page's text
+    ("/this/does/not/exist/") is no reason to offer that page."""
+
+    def named(query: str) -> Results:
+        results = search(query)
+        results.hits = [hit for hit in results.hits if hit.tier == NAME]
+        return results
+
+    results = named(text)
     for word in [] if results.hits else query_terms(text):
-        found = search(word)
+        found = named(word)
         if found.hits:
             return found
     return results

@@ -126,7 +126,8 @@ def _drug_redirect(drug: Drug, permanent: bool):
 @revalidate()
 @require_safe
 def drug_index(request):
-    """A–Z of drugs, with brand names and aliases pointing to their drug's live page.
+    """A–Z of drugs, with brand names and synonyms pointing to their drug's live page.  Misspellings are not
+    entries (a reader must not learn them as names): they only redirect and feed search.
 
     A drug whose primary monograph is not live points to another live monograph of it; a drug with none
     is not listed (nor are its brands and aliases)."""
@@ -140,7 +141,9 @@ def drug_index(request):
     ]
     entries += [
         (alias.name, alias.drug, alias.get_kind_display(), addresses[alias.drug_id][1])
-        for alias in Alias.objects.select_related("drug").filter(drug_id__in=addresses)
+        for alias in Alias.objects.select_related("drug")
+        .filter(drug_id__in=addresses)
+        .exclude(kind=Alias.Kind.MISSPELLING)
     ]
     entries.sort(key=lambda entry: entry[0].casefold())
     groups = [
