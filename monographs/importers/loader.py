@@ -263,7 +263,7 @@ def _write(doc: ParsedDocument, report: ImportReport) -> None:
         title=doc.title,
         summary=doc.summary,
         body=doc.body,
-        change_note=f"Imported from {doc.filename}",
+        change_note="Imported from the source site",  # readers see change notes; the file name is provenance
         created_at=doc.created_at or changed_at,
         updated_at=changed_at,
         reviewed_at=changed_at if doc.proof_readers else None,
