@@ -580,6 +580,7 @@ class RevisionAdmin(admin.ModelAdmin):
                     "actions_available": self.available_moves(request, revision),
                     "broken_links": broken_links(revision) if revision.status in (S.IN_REVIEW, S.APPROVED) else [],
                     "own_work": workflow.is_own_work(revision, request.user),
+                    "editorial_warnings": revision.editorial_warnings(),
                     # What the importer changed or could not keep (sources.WARNINGS_KEY in the provenance).
                     "import_warnings": (revision.source_meta or {}).get(WARNINGS_KEY, [])
                     if isinstance(revision.source_meta, dict)

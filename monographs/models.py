@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import re
 import uuid
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -21,6 +22,19 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
 from markdownx.models import MarkdownxField
+from rapidfuzz import process
+from rapidfuzz.distance import OSA
+
+_NAME_WORD = re.compile(r"[^\W\d_]+")
+
+
+def _known_names() -> list[str]:
+    """Drug names, brand names and synonyms: what a title is checked against (misspellings are not names)."""
+    return [
+        *Drug.objects.values_list("name", flat=True),
+        *BrandName.objects.values_list("name", flat=True),
+        *Alias.objects.exclude(kind=Alias.Kind.MISSPELLING).values_list("name", flat=True),
+    ]
 
 
 def now() -> dt.datetime:
@@ -556,6 +570,24 @@ class Revision(models.Model):
         from . import workflow
 
         workflow.save_draft(self, user, expected_version, parts_changed)
+
+    def editorial_warnings(self) -> list[str]:
+        """What looks like a slip to an editor: advice shown on the revision page, never a refusal."""
+        warnings = []
+        summary = self.summary.strip()
+        if summary.endswith(("...", "…")):
+            warnings.append("The summary ends in “…”: it may have been cut off.")
+        elif summary and summary[-1].isalnum():
+            warnings.append("The summary ends mid-sentence, without a full stop: it may have been cut off.")
+        known = {word.casefold() for name in _known_names() for word in _NAME_WORD.findall(name)}
+        for word in dict.fromkeys(_NAME_WORD.findall(self.title)):
+            if len(word) < 4 or word.casefold() in known:
+                continue
+            allowed = 1 if len(word) < 8 else 2
+            match = process.extractOne(word.casefold(), known, scorer=OSA.distance, score_cutoff=allowed)
+            if match:
+                warnings.append(f"The title’s “{word}” is one slip from the known name “{match[0]}”: is it misspelt?")
+        return warnings
 
     @property
     def is_editable(self) -> bool:
