@@ -7,8 +7,10 @@ import datetime as dt
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Q
 from django.http import HttpResponseNotAllowed, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
+from django.template.defaultfilters import pluralize
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
@@ -206,7 +208,7 @@ class NewMonographForm(forms.ModelForm):
 class MonographAdmin(ProposeChanges, admin.ModelAdmin):
     list_display = ["slug", "drug", "kind", "is_primary", "live", "next_review"]
     list_filter = [ReviewDueFilter, "kind", "is_primary"]
-    search_fields = ["slug", "drug__name", "revisions__title"]
+    search_fields = ["slug", "drug__name", "drug__brands__name", "drug__aliases__name", "revisions__title"]
     readonly_fields = ["source_key", "next_review"]
     inlines = [LegacyPathInline, RevisionInline]
     change_form_template = "admin/monographs/monograph/change_form.html"
@@ -226,6 +228,13 @@ class MonographAdmin(ProposeChanges, admin.ModelAdmin):
     def live(self, obj):
         revision = obj.live_revision
         return f"r{revision.number}" if revision else "—"
+
+    def view_on_site(self, obj):
+        """The public page while something is live; else the preview of the newest revision."""
+        if obj.live_revision is not None:
+            return obj.get_absolute_url()
+        newest = obj.revisions.order_by("-number").first()
+        return reverse("admin:monographs_revision_preview", args=[newest.pk]) if newest else None
 
     def save_model(self, request, obj, form, change):
         if change:
@@ -496,9 +505,21 @@ def _run(modeladmin, request, revision: Revision, action: str, *args, **kwargs) 
 class RevisionAdmin(admin.ModelAdmin):
     form = RevisionForm
     list_display = ["monograph", "number", "title", "status", "updated_at", "published_at", "publish_at"]
-    list_filter = ["status", "monograph__kind"]
+    list_filter = [
+        "status",
+        "monograph__kind",
+        ("credits__author", admin.RelatedOnlyFieldListFilter),
+        ("editors", admin.RelatedOnlyFieldListFilter),
+    ]
     list_select_related = ["monograph"]
-    search_fields = ["title", "monograph__slug", "body"]
+    search_fields = [
+        "title",
+        "monograph__slug",
+        "monograph__drug__name",
+        "monograph__drug__brands__name",
+        "monograph__drug__aliases__name",
+        "body",
+    ]
     inlines = [AuthorCreditInline, FAQInline, ComparisonInline, EventInline]
     change_form_template = "admin/monographs/revision/change_form.html"
     actions = ["submit_selected", "publish_selected"]  # no bulk approve: approving means having looked
@@ -506,6 +527,12 @@ class RevisionAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False  # drafts start from a monograph ("Edit") or with a new monograph
+
+    def view_on_site(self, obj):
+        """The public page for the live revision; the preview for anything readers cannot see."""
+        if obj.status == S.PUBLISHED:
+            return obj.get_absolute_url()
+        return reverse("admin:monographs_revision_preview", args=[obj.pk])
 
     def has_delete_permission(self, request, obj=None):
         return False  # every version is kept
@@ -708,7 +735,8 @@ class RevisionAdmin(admin.ModelAdmin):
     def _bulk(self, request, queryset, action, **kwargs):
         done = sum(_run(self, request, revision, action, **kwargs) for revision in queryset)
         if done:
-            self.message_user(request, f"{action.replace('_', ' ').capitalize()}: {done} revision(s).")
+            past = {"submit": "Submitted for review", "publish": "Published"}[action]
+            self.message_user(request, f"{past}: {done} revision{pluralize(done)}.")
 
     @admin.action(description="Submit selected drafts for review (uses their change notes)")
     def submit_selected(self, request, queryset):
@@ -810,14 +838,21 @@ def dashboard(request) -> dict:
     user = request.user
     today = timezone.localdate()
     in_review = Revision.objects.filter(status=S.IN_REVIEW).select_related("monograph")
-    mine = Revision.objects.filter(status=S.DRAFT).filter(editors=user).select_related("monograph").distinct()
+    drafts = Revision.objects.filter(status=S.DRAFT)
+    # A draft is someone's when they edited it or opened it (a revert, an "Edit" not yet saved).
+    mine = drafts.filter(Q(editors=user) | Q(created_by=user)).select_related("monograph").distinct()
     open_proposals = ProposedChange.objects.awaiting().select_related("proposed_by")
     return {
         "proposals_awaiting": [p for p in open_proposals if workflow.may(p, "approve_change", user)],
         "my_proposals": [p for p in open_proposals if p.proposed_by_id == user.pk],
-        "awaiting_review": [r for r in in_review if not workflow.is_own_work(r, user)]
+        "awaiting_review": [
+            (r, r.events.filter(to_status=S.IN_REVIEW).select_related("actor").order_by("-sequence").first())
+            for r in in_review
+            if not workflow.is_own_work(r, user)
+        ]
         if user.has_perm("monographs.review_revision")
         else [],
+        "open_drafts": drafts.count(),
         "my_drafts": [(r, r.events.order_by("-sequence").first()) for r in mine],
         "scheduled": Revision.objects.filter(status=S.APPROVED, publish_at__isnull=False).select_related("monograph"),
         "approved": Revision.objects.filter(status=S.APPROVED, publish_at__isnull=True).select_related("monograph")

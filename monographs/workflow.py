@@ -130,6 +130,28 @@ def may(obj, action: str, user) -> bool:
     return True
 
 
+# Each move in an editor's words, for refusals: "You do not have permission to send revisions back …".
+PHRASES = {
+    "create": "create monographs",
+    "start_draft": "start drafts",
+    "revert": "restore earlier versions",
+    "edit": "edit drafts",
+    "submit": "submit revisions for review",
+    "withdraw": "withdraw submissions",
+    "request_changes": "send revisions back for changes",
+    "approve": "approve revisions",
+    "withdraw_approval": "withdraw approvals",
+    "schedule": "schedule revisions",
+    "cancel_schedule": "cancel schedules",
+    "publish": "publish revisions",
+    "unpublish": "unpublish monographs",
+    "propose": "propose changes",
+    "approve_change": "approve proposed changes",
+    "reject_change": "reject proposed changes",
+    "withdraw_change": "withdraw proposed changes",
+}
+
+
 def _check(obj, action: str, user, comment: str) -> Move:
     move = MOVES[action]
     label = action.replace("_", " ")
@@ -142,7 +164,7 @@ def _check(obj, action: str, user, comment: str) -> Move:
     if move.permission is None:
         raise WorkflowError(f"“{label}” is made only by drugref itself, as part of another step.")
     if user is None or not user.has_perm(move.permission):
-        raise WorkflowError(f"You do not have permission to {label} ({_describe(obj)}).")
+        raise WorkflowError(f"You do not have permission to {PHRASES.get(action, label)} ({_describe(obj)}).")
     if move.comment_required and not comment.strip():
         raise WorkflowError(f"A comment is required to {label}.")
     if move.own_work == "forbidden" and is_own_work(obj, user):
