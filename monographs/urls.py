@@ -17,4 +17,5 @@ urlpatterns = [
     path("search/", views.search_page, name="search"),
     path("feeds/updates/", UpdatesFeed(), name="feed"),
     path("robots.txt", views.robots_txt, name="robots"),
+    path("favicon.ico", views.favicon, name="favicon"),
 ]

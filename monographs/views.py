@@ -7,6 +7,7 @@ from itertools import groupby
 
 from django.http import Http404, HttpResponse, HttpResponsePermanentRedirect, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, render
+from django.templatetags.static import static
 from django.urls import reverse
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import condition, require_safe
@@ -245,6 +246,12 @@ def page_not_found(request, exception=None):
     results = close_matches(guess) if guess else None
     context = {"guess": guess, "results": results}
     return render(request, "404.html", context, status=404)
+
+
+@require_safe
+def favicon(request):
+    """Browsers ask for /favicon.ico whatever the page's <link rel="icon"> says."""
+    return HttpResponsePermanentRedirect(static("favicon.svg"))
 
 
 @require_safe

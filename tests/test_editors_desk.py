@@ -81,3 +81,14 @@ def test_a_refusal_names_the_move_in_an_editors_words(draft, alice):
     to_review(draft, alice)
     with pytest.raises(WorkflowError, match="You do not have permission to send revisions back for changes"):
         draft.request_changes(alice, "no")
+
+
+def test_every_page_has_a_favicon_that_exists(client, seeded, alice):
+    from django.contrib.staticfiles import finders
+
+    assert finders.find("favicon.svg")
+    client.force_login(alice)
+    for url in ["/", "/drugs/denosumab/", "/nothing/here/", reverse("admin:index"), "/admin/monographs/revision/"]:
+        assert '<link rel="icon" href="/static/favicon.svg" type="image/svg+xml">' in client.get(url).content.decode()
+    response = client.get("/favicon.ico")
+    assert (response.status_code, response["Location"]) == (301, "/static/favicon.svg")
