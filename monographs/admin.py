@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import zoneinfo
 
 from django import forms
 from django.contrib import admin, messages
@@ -491,6 +492,28 @@ class RevisionForm(forms.ModelForm):
         return cleaned
 
 
+# What a move did, in an editor's words, after "“Denosumab” r3: ".
+DONE = {
+    "submit": "submitted for review",
+    "withdraw": "withdrawn from review, back to draft",
+    "request_changes": "sent back to its author for changes",
+    "approve": "approved",
+    "withdraw_approval": "approval withdrawn, back to draft",
+    "cancel_schedule": "schedule cancelled",
+    "publish": "published — readers see it now",
+    "unpublish": "unpublished — readers no longer see it",
+}
+
+
+def _editor_time_zone(request) -> zoneinfo.ZoneInfo:
+    """The zone the editor's browser reported with the form (admin-revision.js), else the server's."""
+    name = request.POST.get("time_zone", "")
+    try:
+        return zoneinfo.ZoneInfo(name) if name and len(name) < 64 else timezone.get_default_timezone()
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return timezone.get_default_timezone()
+
+
 def _run(modeladmin, request, revision: Revision, action: str, *args, **kwargs) -> bool:
     """Call a workflow method; report success or the refusal as a message."""
     try:
@@ -608,6 +631,7 @@ class RevisionAdmin(admin.ModelAdmin):
                     "broken_links": broken_links(revision) if revision.status in (S.IN_REVIEW, S.APPROVED) else [],
                     "own_work": workflow.is_own_work(revision, request.user),
                     "editorial_warnings": revision.editorial_warnings(),
+                    "server_time_zone": timezone.get_default_timezone_name(),
                     # What the importer changed or could not keep (sources.WARNINGS_KEY in the provenance).
                     "import_warnings": (revision.source_meta or {}).get(WARNINGS_KEY, [])
                     if isinstance(revision.source_meta, dict)
@@ -654,11 +678,20 @@ class RevisionAdmin(admin.ModelAdmin):
         elif action in ("approve", "request_changes", "unpublish", "withdraw", "withdraw_approval", "cancel_schedule"):
             done = _run(self, request, revision, action, comment)
         elif action == "publish":
+            if request.POST.get("confirm_publish") != "on" and workflow.may(revision, "publish", request.user):
+                self.message_user(
+                    request,
+                    f"Nothing published: tick “Yes, publish r{revision.number} of “{revision.title}” now” to confirm.",
+                    messages.ERROR,
+                )
+                return back
             done = _run(self, request, revision, "publish", confirm_broken_links=confirm, comment=comment)
         elif action == "schedule":
+            zone = _editor_time_zone(request)
             try:
-                at = forms.DateTimeField().clean(request.POST.get("publish_at"))
-            except ValidationError:  # missing, or not a date and time: the form sends neither unless forged
+                with timezone.override(zone):  # the time as the editor typed it, in their zone
+                    at = forms.DateTimeField().clean(request.POST.get("publish_at"))
+            except ValidationError:  # missing, or not a date and time
                 at = None
             if at is None or at <= timezone.now():
                 self.message_user(
@@ -666,6 +699,10 @@ class RevisionAdmin(admin.ModelAdmin):
                 )
                 return back
             done = _run(self, request, revision, "schedule", at, confirm_broken_links=confirm)
+            if done:
+                when = f"{timezone.localtime(at, zone):%Y-%m-%d %H:%M} {zone.key}"
+                self.message_user(request, f"“{revision.title}” r{revision.number}: scheduled for {when}.")
+                return back
         elif action == "revert":
             try:
                 draft = revision.revert(request.user)
@@ -678,9 +715,7 @@ class RevisionAdmin(admin.ModelAdmin):
             self.message_user(request, f"Unknown action “{action}”.", messages.ERROR)
             return back
         if done:
-            self.message_user(
-                request, f"r{revision.number}: {action.replace('_', ' ')} — done ({revision.get_status_display()})."
-            )
+            self.message_user(request, f"“{revision.title}” r{revision.number}: {DONE[action]}.")
         return back
 
     def diff_view(self, request, pk):
