@@ -223,3 +223,20 @@ LOGGING = {
 
 # Fixtures (dumpdata/loaddata): Django's JSON format, with natural keys read once each.
 SERIALIZATION_MODULES = {"json": "monographs.serializers"}
+
+# E-mail (workflow notifications, monographs/notifications.py): printed to the console in development;
+# in production SMTP from the environment (EMAIL_HOST, EMAIL_PORT, EMAIL_HOST_USER, EMAIL_HOST_PASSWORD,
+# EMAIL_USE_TLS), or any backend named by EMAIL_BACKEND.
+EMAIL_BACKEND = os.environ.get(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.console.EmailBackend" if DEBUG else "django.core.mail.backends.smtp.EmailBackend",
+)
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 25, minimum=1)
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_TIMEOUT = 10
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "drugref <drugref@localhost>")
+# Where the admin is reached, for the links in e-mails (no trailing slash).
+DRUGREF_ADMIN_URL = os.environ.get("DRUGREF_ADMIN_URL", "http://127.0.0.1:8000").rstrip("/")

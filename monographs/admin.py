@@ -16,7 +16,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 
-from . import diff, proposals, workflow
+from . import diff, notifications, proposals, workflow
 from .bounds import BODY_LIMIT, FIELD_LIMIT, MarkdownRefused, check_markdown
 from .importers.sources import WARNINGS_KEY
 from .links import broken_links
@@ -888,6 +888,7 @@ def dashboard(request) -> dict:
         if user.has_perm("monographs.review_revision")
         else [],
         "open_drafts": drafts.count(),
+        "unread": notifications.unread_count(user),
         "my_drafts": [(r, r.events.order_by("-sequence").first()) for r in mine],
         "scheduled": Revision.objects.filter(status=S.APPROVED, publish_at__isnull=False).select_related("monograph"),
         "approved": Revision.objects.filter(status=S.APPROVED, publish_at__isnull=True).select_related("monograph")

@@ -1038,3 +1038,46 @@ def unique_slug(model, text: str, field: str = "slug", exclude_pk=None, **scope)
             return candidate
         n += 1
         candidate = f"{base}-{n}"
+
+
+class Notification(models.Model):
+    """A move on a revision, told to one person who needs to know: listed in their inbox and e-mailed."""
+
+    class Kind(models.TextChoices):
+        SUBMITTED = "submitted", "submitted for review"
+        APPROVED = "approved", "approved"
+        CHANGES_REQUESTED = "changes_requested", "changes requested"
+        PUBLISHED = "published", "published"
+        UNPUBLISHED = "unpublished", "unpublished"
+        SCHEDULED = "scheduled", "scheduled"
+
+    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    event = models.ForeignKey(WorkflowEvent, on_delete=models.CASCADE, related_name="notifications")
+    subject = models.CharField(max_length=300)
+    text = models.TextField()
+    created_at = models.DateTimeField(default=now)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["recipient", "read_at"], name="notification_inbox")]
+        constraints = [
+            models.UniqueConstraint(fields=["recipient", "event"], name="one_notification_per_event_and_person"),
+        ]
+
+    def __str__(self):
+        return f"to {self.recipient}: {self.subject}"
+
+
+class NotificationOptOut(models.Model):
+    """A kind of notification one person has turned off for themselves (everything is on by default)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notification_opt_outs")
+    kind = models.CharField(max_length=20, choices=Notification.Kind.choices)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "kind"], name="one_opt_out_per_kind")]
+
+    def __str__(self):
+        return f"{self.user}: no “{self.get_kind_display()}”"

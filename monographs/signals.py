@@ -16,3 +16,7 @@ content_changed = Signal()
 
 def announce(*, monographs=(), drugs=()) -> None:
     content_changed.send(sender=None, monographs=list(monographs), drugs=list(drugs))
+
+
+# Sent with event=<WorkflowEvent> by workflow._record, inside the move's transaction: notifications listen.
+moved = Signal()

@@ -24,7 +24,7 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils.text import slugify
 
-from . import proposals
+from . import proposals, signals
 from .models import (
     FAQ,
     Author,
@@ -183,7 +183,7 @@ def _record(obj, action: str, user, comment: str = "", details=None, at=None) ->
     move = MOVES[action]
     owner = {"revision": obj} if isinstance(obj, Revision) else {"proposal": obj}
     sequence = (obj.events.aggregate(n=Max("sequence"))["n"] or 0) + 1
-    return WorkflowEvent.objects.create(
+    event = WorkflowEvent.objects.create(
         **owner,
         sequence=sequence,
         actor=user,
@@ -193,6 +193,8 @@ def _record(obj, action: str, user, comment: str = "", details=None, at=None) ->
         details={"action": action, **(details or {})},
         at=at or now(),
     )
+    signals.moved.send(sender=None, event=event)  # notifications (monographs/notifications.py)
+    return event
 
 
 def _move(obj, action: str, user, comment: str = "", details=None, at=None, fields=()) -> None:
