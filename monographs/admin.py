@@ -514,6 +514,31 @@ def _editor_time_zone(request) -> zoneinfo.ZoneInfo:
         return timezone.get_default_timezone()
 
 
+THREAD_VERBS = {
+    "submit": "submitted",
+    "withdraw": "withdrew the submission",
+    "request_changes": "requested changes",
+    "approve": "approved",
+    "withdraw_approval": "withdrew the approval",
+    "publish": "published",
+    "unpublish": "unpublished",
+    "revert": "restored",
+}
+
+
+def _conversation(revision: Revision) -> dict:
+    """The revision's comments as a short thread, and the change request a sent-back draft answers."""
+    events = list(revision.events.select_related("actor").order_by("sequence"))
+    thread = [
+        (event, THREAD_VERBS.get(event.details.get("action", ""), event.details.get("action", "").replace("_", " ")))
+        for event in events
+        if event.comment.strip() and event.details.get("action") not in ("create", "edit")
+    ]
+    last = events[-1] if events else None
+    sent_back = revision.status == S.DRAFT and last is not None and last.details.get("action") == "request_changes"
+    return {"thread": thread, "change_request": last if sent_back else None}
+
+
 def _run(modeladmin, request, revision: Revision, action: str, *args, **kwargs) -> bool:
     """Call a workflow method; report success or the refusal as a message."""
     try:
@@ -631,6 +656,7 @@ class RevisionAdmin(admin.ModelAdmin):
                     "broken_links": broken_links(revision) if revision.status in (S.IN_REVIEW, S.APPROVED) else [],
                     "own_work": workflow.is_own_work(revision, request.user),
                     "editorial_warnings": revision.editorial_warnings(),
+                    **_conversation(revision),
                     "server_time_zone": timezone.get_default_timezone_name(),
                     # What the importer changed or could not keep (sources.WARNINGS_KEY in the provenance).
                     "import_warnings": (revision.source_meta or {}).get(WARNINGS_KEY, [])

@@ -92,3 +92,22 @@ def test_every_page_has_a_favicon_that_exists(client, seeded, alice):
         assert '<link rel="icon" href="/static/favicon.svg" type="image/svg+xml">' in client.get(url).content.decode()
     response = client.get("/favicon.ico")
     assert (response.status_code, response["Location"]) == (301, "/static/favicon.svg")
+
+
+def test_a_sent_back_draft_shows_the_change_request_at_the_top_and_the_thread(client, draft, alice, bob):
+    to_review(draft, alice)
+    draft.request_changes(bob, "The interval is 6 months in the SmPC")
+    client.force_login(alice)
+    page = client.get(reverse("admin:monographs_revision_change", args=[draft.pk])).content.decode()
+    request = page.split('id="change-request"')[1].split("</div>")[0]
+    assert "Changes requested by Bob Tester" in request and "The interval is 6 months in the SmPC" in request
+    thread = page.split('id="comment-thread"')[1].split("</details>")[0]
+    assert "<strong>Alice Tester</strong> submitted" in thread and "Dose interval corrected" in thread
+    assert "<strong>Bob Tester</strong> requested changes" in thread
+    # Resubmitted, the request is history: in the thread, no longer at the top.
+    from .test_workflow import edit
+
+    edit(draft, alice, old="every 3 months", new="every 6 months")
+    draft.submit(alice, "Interval back to 6 months")
+    page = client.get(reverse("admin:monographs_revision_change", args=[draft.pk])).content.decode()
+    assert 'id="change-request"' not in page and "The interval is 6 months in the SmPC" in page

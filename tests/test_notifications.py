@@ -99,10 +99,9 @@ def test_a_kind_turned_off_is_not_sent(client, draft, team, django_capture_on_co
 
 def test_a_rolled_back_move_tells_nobody(draft, team, django_capture_on_commit_callbacks):
     edit(draft, team["alice"])
-    with django_capture_on_commit_callbacks(execute=True), pytest.raises(RuntimeError):
-        with transaction.atomic():
-            draft.submit(team["alice"], "Checked")
-            raise RuntimeError("the request failed after the move")
+    with django_capture_on_commit_callbacks(execute=True), pytest.raises(RuntimeError), transaction.atomic():
+        draft.submit(team["alice"], "Checked")
+        raise RuntimeError("the request failed after the move")
     assert told("submitted") == [] and mail.outbox == []
 
 
