@@ -195,6 +195,7 @@ def servers(django_db_setup, s3_endpoint, redis_server, tmp_path_factory):
         "REDIS_URL": redis_server.url,
         "AWS_STORAGE_BUCKET_NAME": bucket.name,
         "AWS_S3_ENDPOINT_URL": bucket.endpoint,
+        "EMAIL_BACKEND": "django.core.mail.backends.dummy.EmailBackend",  # notifications go nowhere
     }
     servers = []
     try:
@@ -257,7 +258,8 @@ def test_a_publish_through_one_server_changes_the_pages_on_the_other_at_once(sit
     publisher = Browser()
     assert publisher.log_in(site.a.url, "carol").status == 302
     answer = publisher.post(
-        f"{site.a.url}/admin/monographs/revision/{draft.pk}/workflow/publish/", {"confirm_broken_links": "on"}
+        f"{site.a.url}/admin/monographs/revision/{draft.pk}/workflow/publish/",
+        {"confirm_publish": "on", "confirm_broken_links": "on"},
     )
 
     assert answer.status == 302
