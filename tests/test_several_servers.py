@@ -196,6 +196,8 @@ def servers(django_db_setup, s3_endpoint, redis_server, tmp_path_factory):
         "AWS_STORAGE_BUCKET_NAME": bucket.name,
         "AWS_S3_ENDPOINT_URL": bucket.endpoint,
         "EMAIL_BACKEND": "django.core.mail.backends.dummy.EmailBackend",  # notifications go nowhere
+        "LOGIN_FAILURE_LIMIT": "5",  # what the lock-out test counts to, whatever the developer's shell says
+        "NUM_PROXIES": "0",
     }
     servers = []
     try:
