@@ -176,8 +176,29 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# Uploaded images: on this server's disk (MEDIA_ROOT) by default; in an S3-compatible bucket when
+# AWS_STORAGE_BUCKET_NAME is set, so that every app server sees every upload.  Credentials come from the
+# environment as boto3 reads them (AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, or an instance role).  Either
+# way drugref serves the images at MEDIA_URL itself (monographs.uploads.serve_media): the bucket stays private.
+AWS_STORAGE_BUCKET_NAME = os.environ.get("AWS_STORAGE_BUCKET_NAME", "")
+if AWS_STORAGE_BUCKET_NAME:
+    MEDIA_STORAGE = {
+        "BACKEND": "monographs.storage.MediaBucketStorage",
+        "OPTIONS": {
+            "bucket_name": AWS_STORAGE_BUCKET_NAME,
+            "endpoint_url": os.environ.get("AWS_S3_ENDPOINT_URL") or None,
+            "region_name": os.environ.get("AWS_S3_REGION_NAME") or None,
+            "default_acl": None,  # the bucket's own policy: private
+            "file_overwrite": False,  # names are random already; never replace another server's image
+        },
+    }
+elif os.environ.get("AWS_S3_ENDPOINT_URL"):
+    # Without the bucket each server would keep its own uploads on its own disk, and half would be missing.
+    raise ImproperlyConfigured("AWS_S3_ENDPOINT_URL is set but AWS_STORAGE_BUCKET_NAME is not: name the bucket.")
+else:
+    MEDIA_STORAGE = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": MEDIA_STORAGE,
     "staticfiles": {
         # Hashed, compressed names need `collectstatic`; development and tests serve files as they are.
         "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"

@@ -14,9 +14,11 @@ import posixpath
 from django.conf import settings
 from django.contrib.auth.mixins import PermissionRequiredMixin
 from django.core.files.base import ContentFile
-from django.http import Http404
+from django.core.files.storage import default_storage
+from django.http import FileResponse, Http404, HttpResponseNotModified
+from django.utils.http import http_date
 from django.views.decorators.http import require_safe
-from django.views.static import serve
+from django.views.static import was_modified_since
 from markdownx.exceptions import MarkdownxImageUploadError
 from markdownx.forms import ImageForm
 from markdownx.views import ImageUploadView
@@ -126,9 +128,11 @@ class VerifiedImageForm(ImageForm):
     def save(self, commit=True):
         """markdownx's `_save` (random name under MARKDOWNX_MEDIA_PATH), given the re-encoded bytes and a
         name whose extension — the only part of it `_save` keeps — comes from the decoded format."""
-        extension, _content_type = ALLOWED_FORMATS[self.format]
+        extension, content_type = ALLOWED_FORMATS[self.format]
         name = f"image.{extension}"
-        return self._save(ContentFile(self.encoded, name=name), name, commit)
+        image = ContentFile(self.encoded, name=name)
+        image.content_type = content_type  # what a bucket stores with the object (its Content-Type)
+        return self._save(image, name, commit)
 
 
 class EditorImageUploadView(PermissionRequiredMixin, ImageUploadView):
@@ -141,7 +145,7 @@ class EditorImageUploadView(PermissionRequiredMixin, ImageUploadView):
 
 
 # What /media/ serves, by extension: the types the upload form stores.  Anything else is a 404, whoever put
-# it under MEDIA_ROOT: drugref never stores another kind of file there, so there is nothing else to serve.
+# it in the media storage: drugref never stores another kind of file there, so there is nothing else to serve.
 SERVED_TYPES = {f".{extension}": content_type for extension, content_type in ALLOWED_FORMATS.values()}
 SERVED_TYPES[".jpeg"] = "image/jpeg"
 # Even a file that is not what its name says cannot run script or reach drugref's cookies: the browser must
@@ -151,13 +155,25 @@ MEDIA_HEADERS = {"X-Content-Type-Options": "nosniff", "Content-Security-Policy":
 
 @require_safe
 def serve_media(request, path):
-    """MEDIA_ROOT's images, with and without DEBUG (a single server needs no proxy rule for them)."""
+    """The media storage's images (MEDIA_ROOT, or the bucket), with and without DEBUG.
+
+    Read through `default_storage`, so every app server answers for every upload when the storage is shared;
+    a name that leaves the storage's root is refused by the storage itself (400).
+    """
     content_type = SERVED_TYPES.get(posixpath.splitext(path)[1].lower())
     if content_type is None:
         raise Http404("Only images are served from here.")
-    response = serve(request, path, document_root=settings.MEDIA_ROOT)
-    if response.status_code == 200:
-        response["Content-Type"] = content_type
+    try:
+        image = default_storage.open(path, "rb")
+    except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+        raise Http404("No such image.") from None
+    modified = default_storage.get_modified_time(path).timestamp()
+    if was_modified_since(request.META.get("HTTP_IF_MODIFIED_SINCE"), modified):
+        response = FileResponse(image, content_type=content_type)
+        response["Last-Modified"] = http_date(modified)
+    else:
+        image.close()
+        response = HttpResponseNotModified()
     for header, value in MEDIA_HEADERS.items():
         response[header] = value
     return response

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 from django.db import transaction
 from django.db.models import Max
+from django.utils import timezone
 from django.utils.text import slugify
 
 from . import proposals, signals
@@ -408,6 +409,35 @@ def publish(revision: Revision, user, confirm_broken_links: bool = False, commen
         monograph.save(update_fields=["next_review"])
         announce(monographs=[monograph])
     _refresh(revision, locked)
+
+
+def publish_due(at: dt.datetime | None = None) -> tuple[list[Revision], list[tuple[Revision, WorkflowError]]]:
+    """Publish the approved revisions whose go-live time has come, each as the publisher who scheduled it
+    (who confirmed any broken links then); returns those published and those refused, with the reason.
+
+    Safe when every app server's cron runs it at the same moment: each revision is published in a
+    transaction of its own that first locks its monograph with SKIP LOCKED, so a run passes over a monograph
+    that another run (or an editor) is publishing, and reads the revision again under the lock, when one
+    already published is no longer due.  A revision passed over is published by the run that held it, or by
+    the next run.
+    """
+    moment = at or timezone.now()  # not now(), which drops the fraction of a second
+    due = Revision.objects.filter(status=S.APPROVED, publish_at__lte=moment)
+    published, refused = [], []
+    for pk, monograph_id in due.order_by("publish_at", "pk").values_list("pk", "monograph_id"):
+        with transaction.atomic():
+            if Monograph.objects.select_for_update(skip_locked=True).filter(pk=monograph_id).first() is None:
+                continue  # being published elsewhere right now
+            revision = due.select_related("monograph", "scheduled_by").filter(pk=pk).first()
+            if revision is None:
+                continue  # published, withdrawn or rescheduled since the list was read
+            try:
+                publish(revision, revision.scheduled_by, confirm_broken_links=True, comment="Scheduled publication")
+            except WorkflowError as exc:
+                refused.append((revision, exc))
+                continue
+        published.append(revision)
+    return published, refused
 
 
 def unpublish(revision: Revision, user, comment: str) -> None:
