@@ -13,9 +13,11 @@ import re
 import threading
 import xml.etree.ElementTree as etree
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 import markdown
 import nh3
+from bs4 import BeautifulSoup
 from django.core.cache import cache
 from django.template.loader import render_to_string
 from markdown import inlinepatterns
@@ -26,6 +28,7 @@ from markdown.treeprocessors import Treeprocessor
 
 from .cache import worked_around
 from .importers.sources import EMBED_PATTERN
+from .media import is_served_media
 
 logger = logging.getLogger(__name__)
 
@@ -77,11 +80,17 @@ ALLOWED_TAGS = {
     "thead",
     "tr",
     "ul",
+    "video",
+    "source",
 }
 ALLOWED_ATTRIBUTES = {
     "a": {"href", "title"},
     "abbr": {"title"},
     "img": {"src", "alt", "title", "width", "height"},
+    # A figure's video (importer: sources._SourceHTMLConverter): what plays it, nothing that acts on its own
+    # (no autoplay, no event handlers).  Its addresses are checked after sanitising (_drop_missing_media).
+    "video": {"controls", "poster", "width", "height"},
+    "source": {"src", "type"},
     "th": {"scope", "colspan", "rowspan"},
     "td": {"colspan", "rowspan"},
     "ol": {"start"},
@@ -103,6 +112,7 @@ ALLOWED_CLASSES = {
     "section": {"comparison"},
     "span": {"subject-note"},
 }
+ALLOWED_ATTRIBUTE_VALUES = {"video": {"preload": {"none", "metadata", "auto"}}}
 URL_SCHEMES = {"http", "https", "mailto"}
 
 
@@ -111,6 +121,7 @@ def sanitise(html: str) -> str:
         html,
         tags=ALLOWED_TAGS,
         attributes=ALLOWED_ATTRIBUTES,
+        tag_attribute_values=ALLOWED_ATTRIBUTE_VALUES,
         allowed_classes=ALLOWED_CLASSES,
         url_schemes=URL_SCHEMES,
         link_rel="noopener noreferrer",
@@ -142,13 +153,20 @@ class _EmbedPreprocessor(Preprocessor):
 
 
 class _StructureTreeprocessor(Treeprocessor):
-    """Callouts become <aside>; a paragraph holding only a titled image becomes a <figure>."""
+    """Callouts become <aside>; a paragraph holding only a titled image becomes a <figure>; inside a figure,
+    a paragraph holding only images gives them to the figure."""
 
     def run(self, root):
         for parent in root.iter():
-            for index, child in enumerate(list(parent)):
+            for child in list(parent):
                 classes = (child.get("class") or "").split()
-                if child.tag == "div" and "admonition" in classes:
+                if parent.tag == "figure" and child.tag == "p" and _only_images(child):
+                    position = list(parent).index(child)
+                    parent.remove(child)
+                    for offset, image in enumerate(list(child)):
+                        image.tail = "\n"
+                        parent.insert(position + offset, image)
+                elif child.tag == "div" and "admonition" in classes:
                     child.tag = "aside"
                     child.set("class", "note")
                     for title in child.findall("p"):
@@ -163,8 +181,17 @@ class _StructureTreeprocessor(Treeprocessor):
                     figure.append(image)
                     caption = etree.SubElement(figure, "figcaption")
                     caption.text = image.get("title")
+                    position = list(parent).index(child)
                     parent.remove(child)
-                    parent.insert(index, figure)
+                    parent.insert(position, figure)
+
+
+def _only_images(paragraph) -> bool:
+    return (
+        len(paragraph) > 0
+        and not (paragraph.text or "").strip()
+        and all(child.tag == "img" and not (child.tail or "").strip() for child in paragraph)
+    )
 
 
 # Python-Markdown reads from every `[` to its matching `]`, and from every `](` to its `)`, to the end of the
@@ -278,7 +305,9 @@ def _markdown(tables: dict[str, str] | None) -> markdown.Markdown:
     )
 
 
-def render_document(text: str, tables: dict[str, str] | None = None) -> Rendered:
+def render_document(text: str, tables: dict[str, str] | None = None, keep_missing_media: bool = False) -> Rendered:
+    """`text` as safe HTML.  Images and videos this site would not serve are left out (see `_drop_missing_media`),
+    unless `keep_missing_media`: the link check (monographs/links.py) lists them."""
     if tables is None:
         # No tables to embed (FAQ answers, table cells, previews): reuse this thread's converter, reset
         # between documents; building one cost more than most conversions (a sixth of an import).
@@ -296,7 +325,52 @@ def render_document(text: str, tables: dict[str, str] | None = None) -> Rendered
         md.reset()
         logger.warning("Markdown nested too deeply to render (%d characters); shown as plain text", len(text))
         return Rendered(html=f"<pre>{html_lib.escape(text)}</pre>")
-    return Rendered(html=sanitise(html), toc=_plain_toc(getattr(md, "toc_tokens", [])))
+    html = sanitise(html)
+    if not keep_missing_media:
+        html = _drop_missing_media(html)
+    return Rendered(html=html, toc=_plain_toc(getattr(md, "toc_tokens", [])))
+
+
+_MEDIA_TAG = re.compile(r"<(?:img|video|source)\b")
+
+
+def _shown(url: str | None) -> bool:
+    """Whether a reader's browser gets a file for `url`: another site's http(s) address (not ours to check),
+    or a file /media/ serves.  Any other address on this site (the source site's `/images/…`, a relative
+    path, a media file that is not there) would be a broken image."""
+    if not url:
+        return False
+    parts = urlsplit(url.strip())
+    if parts.scheme in ("http", "https") and parts.netloc:
+        return True
+    return is_served_media(url)
+
+
+def _drop_missing_media(html: str) -> str:
+    """Sanitised HTML without the images, video sources and posters readers would see broken.
+
+    A video left with nothing to play goes too; its figure keeps its caption.  Runs only on HTML that has
+    an image or video (most pages have none), on nh3's output, so the parse sees well-formed markup.
+    """
+    if not _MEDIA_TAG.search(html):
+        return html
+    soup = BeautifulSoup(html, "html.parser")
+    changed = False
+    for element in soup.find_all(["img", "source"]):
+        if not _shown(element.get("src")):
+            parent = element.parent
+            element.decompose()
+            changed = True
+            if parent is not None and parent.name == "p" and not parent.get_text(strip=True) and not parent.find(True):
+                parent.decompose()
+    for video in soup.find_all("video"):
+        if video.get("poster") is not None and not _shown(video["poster"]):
+            del video["poster"]
+            changed = True
+        if not video.find("source"):
+            video.decompose()
+            changed = True
+    return str(soup) if changed else html
 
 
 def _plain_toc(tokens: list[dict]) -> list[dict]:
@@ -344,10 +418,10 @@ def render_comparison(comparison) -> str:
     )
 
 
-def render_revision(revision) -> Rendered:
+def render_revision(revision, keep_missing_media: bool = False) -> Rendered:
     """A revision's body with its comparison tables in place of their embed markers."""
     tables = {comparison.slug: render_comparison(comparison) for comparison in revision.comparisons.all()}
-    return render_document(revision.body, tables)
+    return render_document(revision.body, tables, keep_missing_media=keep_missing_media)
 
 
 @dataclass
@@ -360,7 +434,7 @@ class RenderedPage:
 
 
 # Bump when the renderer's output changes, so pages cached by an older renderer are not served.
-RENDERER_VERSION = 2
+RENDERER_VERSION = 3
 PAGE_CACHE_SECONDS = 7 * 24 * 3600
 
 
