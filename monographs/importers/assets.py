@@ -124,7 +124,8 @@ class AssetLibrary:
             raise AssetRefused("refused: not a regular file")
         if info.st_size > MAX_BYTES[kind]:
             file.close()
-            raise AssetRefused(f"refused: {info.st_size:,} bytes; the limit for a {kind} is {MAX_BYTES[kind]:,} bytes")
+            what = "an image" if kind == IMAGE else "a video"
+            raise AssetRefused(f"refused: {info.st_size:,} bytes; the limit for {what} is {MAX_BYTES[kind]:,} bytes")
         return file
 
     def _store(self, path: str, kind: str) -> str:
@@ -152,7 +153,7 @@ class AssetLibrary:
         try:
             encoded, detected = reencode(io.BytesIO(file.read()), settings.UPLOAD_MAX_PIXELS)
         except MarkdownxImageUploadError as error:
-            raise AssetRefused(f"refused: {error}") from None
+            raise AssetRefused(f"refused: {' '.join(error.messages)}") from None
         extension, _content_type = ALLOWED_FORMATS[detected]
         return ContentFile(encoded), f".{extension}"
 

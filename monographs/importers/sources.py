@@ -568,8 +568,8 @@ class _SourceHTMLConverter(MarkdownConverter):
                 alt = alt_text(media.get("alt") or "", caption_text, src)
                 parts.append(f"![{_markdown_alt(alt)}]({_destination(src)})")
         parts = [part for part in parts if part]
-        if "_inline" in parent_tags:  # a figure in a table cell or heading: its words only
-            return " ".join(part for part in [*parts, caption] if part and not part.startswith("<video"))
+        if "_inline" in parent_tags:  # a figure in a table cell or heading: its caption, as an image there is its alt
+            return " ".join(caption.split())
         # What else the figure holds (a paragraph of text beside the image) stays, after the images.
         rest = el.__copy__()
         for media in rest.find_all(["img", "video", "figcaption"]):
