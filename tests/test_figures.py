@@ -322,4 +322,3 @@ def test_assets_outside_the_directory_links_and_oversize_files_are_refused(
 def test_the_assets_option_names_a_directory(media, tmp_path):
     with pytest.raises(CommandError, match=r"--assets .*nowhere: not a directory"):
         run_import(CORPUS, "--assets", tmp_path / "nowhere")
-
