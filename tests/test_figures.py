@@ -322,3 +322,21 @@ def test_assets_outside_the_directory_links_and_oversize_files_are_refused(
 def test_the_assets_option_names_a_directory(media, tmp_path):
     with pytest.raises(CommandError, match=r"--assets .*nowhere: not a directory"):
         run_import(CORPUS, "--assets", tmp_path / "nowhere")
+
+
+def test_format_b_images_come_in_through_assets_too(media, site, write_source, client):
+    (site / "images" / "ref").mkdir()
+    (site / "images" / "ref" / "tablet.png").write_bytes(image_bytes())
+    path = write_source(
+        "b_lidocaine.txt",
+        "---\ntitle: Lidocaine\ndescription: A local anaesthetic.\n---\n## Uses\n\nNumbs the gum.\n\n"
+        '![A round white tablet](/images/ref/tablet.png "Figure 1 A tablet")\n\n![Gone](/images/ref/gone.png)\n',
+    )
+    _out, err = run_import(path, "--assets", site)
+    revision = Revision.objects.get(source_file="b_lidocaine.txt")
+    assert "](/media/imported/" in revision.body and "/images/ref/tablet.png" not in revision.body
+    assert f"warning: {path}: image 2: /images/ref/gone.png: not found in the assets directory" in err
+    page = BeautifulSoup(client.get(revision.monograph.get_absolute_url()).content, "html.parser").find("main")
+    (image,) = page.find_all("img")
+    assert image["alt"] == "A round white tablet" and image.find_parent("figure").figcaption.text == "Figure 1 A tablet"
+    assert fetch(client, image["src"])[0].status_code == 200

@@ -349,7 +349,7 @@ def _parse_document(path: Path, assets: AssetLibrary | None = None) -> ParsedDoc
     if re.match(r"\s*<(?:!--|[a-zA-Z][a-zA-Z0-9]*[\s>/])", body):
         doc = _parse_format_a(path, front, body, title, sha, meta, warnings, assets)
     elif FORMAT_B_KEYS & set(front):
-        doc = _parse_format_b(path, front, body, title, sha, meta, warnings)
+        doc = _parse_format_b(path, front, body, title, sha, meta, warnings, assets)
     else:
         raise SourceError(
             path,
@@ -1120,9 +1120,27 @@ def _reindent_lists(markdown: str) -> str:
     return "\n".join(out)
 
 
-def _parse_format_b(path, front, body, title, sha, meta, warnings: Warnings) -> ParsedDocument:
+# A Markdown image, `![alt](address "title")`: the address is what `--assets` rewrites.
+_MARKDOWN_IMAGE = re.compile(r"(!\[[^\]\n]{0,500}\]\()(<[^>\n]{1,2000}>|[^)\s]{1,2000})((?:\s+\"[^\"\n]{0,500}\")?\))")
+
+
+def _localise_markdown_images(markdown: str, media: MediaReferences) -> str:
+    """Format B's images, through `--assets` like format A's (or kept with a warning); other text as it is."""
+    count = 0
+
+    def replace(match):
+        nonlocal count
+        count += 1
+        url = media.url(match.group(2).strip("<>"), IMAGE, f"image {count}")
+        return f"{match.group(1)}{_destination(url)}{match.group(3)}" if url else ""
+
+    return _MARKDOWN_IMAGE.sub(replace, markdown)
+
+
+def _parse_format_b(path, front, body, title, sha, meta, warnings: Warnings, assets=None) -> ParsedDocument:
     _check_markdown_depth(path, body)  # the body is rendered (Python-Markdown recurses on nesting) when written
     markdown = _reindent_lists(normalise_headings(body))
+    markdown = _localise_markdown_images(markdown, MediaReferences(assets, warnings))
     _check_markdown_depth(path, markdown)
     faqs = _parse_faqs(warnings, front)
     if faqs:
