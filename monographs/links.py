@@ -28,7 +28,9 @@ def internal_links(revision: Revision) -> list[str]:
     )
     hrefs = []
     for element in BeautifulSoup(html, "html.parser").find_all(list(_ADDRESSES)):
-        href = element.get(_ADDRESSES[element.name]) or ""
+        href = (element.get(_ADDRESSES[element.name]) or "").strip()
+        if not href:
+            continue
         if element.name != "a" and not urlsplit(href).scheme and not href.startswith("/"):
             href = "/" + href  # a relative image address: broken on every page, so listed as such
         if href.startswith("/") and not href.startswith("//") and href not in hrefs:

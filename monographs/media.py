@@ -4,6 +4,7 @@ Kept apart from monographs/uploads.py (which needs markdownx's views, and throug
 the renderer and the importer can ask it too.
 """
 
+import os
 import posixpath
 from urllib.parse import unquote, urlsplit
 
@@ -53,6 +54,9 @@ def is_served_media(url: str) -> bool:
     if name is None or posixpath.splitext(name)[1].lower() not in SERVED_TYPES:
         return False
     try:
+        path = default_storage.path(name)
+    except NotImplementedError:  # a remote storage (S3): no local path, and no folders to mistake for files
         return default_storage.exists(name)
     except SuspiciousFileOperation:  # `..` out of the media folder
         return False
+    return os.path.isfile(path)  # a folder named `x.png` exists too, and answers 404

@@ -17,7 +17,6 @@ from urllib.parse import urlsplit
 
 import markdown
 import nh3
-from bs4 import BeautifulSoup
 from django.core.cache import cache
 from django.template.loader import render_to_string
 from markdown import inlinepatterns
@@ -332,6 +331,15 @@ def render_document(text: str, tables: dict[str, str] | None = None, keep_missin
 
 
 _MEDIA_TAG = re.compile(r"<(?:img|video|source)\b")
+# nh3 (html5ever) writes every attribute as name="value", with `"` inside a value escaped: these patterns
+# match its tags exactly, where a parse into a tree cost as much again as the rest of rendering.
+_ATTRIBUTES = r'(?:\s+[^\s"\'>/=]+(?:="[^"]*")?)*'
+_FILE_TAG = re.compile(rf"<(?:img|source){_ATTRIBUTES}\s*/?>")
+_VIDEO_OPEN = re.compile(rf"<video{_ATTRIBUTES}\s*>")
+_POSTER = re.compile(r'\sposter="([^"]*)"')
+_SRC = re.compile(r'\ssrc="([^"]*)"')
+_VIDEO_WITHOUT_SOURCE = re.compile(rf"<video{_ATTRIBUTES}\s*>(?:(?!<video\b|<source\b)[\s\S])*?</video>")
+_EMPTY_PARAGRAPH = re.compile(r"<p>\s*</p>\n?")
 
 
 def _shown(url: str | None) -> bool:
@@ -340,7 +348,8 @@ def _shown(url: str | None) -> bool:
     path, a media file that is not there) would be a broken image."""
     if not url:
         return False
-    parts = urlsplit(url.strip())
+    url = html_lib.unescape(url).strip()
+    parts = urlsplit(url)
     if parts.scheme in ("http", "https") and parts.netloc:
         return True
     return is_served_media(url)
@@ -349,28 +358,22 @@ def _shown(url: str | None) -> bool:
 def _drop_missing_media(html: str) -> str:
     """Sanitised HTML without the images, video sources and posters readers would see broken.
 
-    A video left with nothing to play goes too; its figure keeps its caption.  Runs only on HTML that has
-    an image or video (most pages have none), on nh3's output, so the parse sees well-formed markup.
+    A video left with nothing to play goes too (its figure keeps its caption), and so does a paragraph
+    left empty.  Most pages have no image or video and pass through untouched.
     """
     if not _MEDIA_TAG.search(html):
         return html
-    soup = BeautifulSoup(html, "html.parser")
-    changed = False
-    for element in soup.find_all(["img", "source"]):
-        if not _shown(element.get("src")):
-            parent = element.parent
-            element.decompose()
-            changed = True
-            if parent is not None and parent.name == "p" and not parent.get_text(strip=True) and not parent.find(True):
-                parent.decompose()
-    for video in soup.find_all("video"):
-        if video.get("poster") is not None and not _shown(video["poster"]):
-            del video["poster"]
-            changed = True
-        if not video.find("source"):
-            video.decompose()
-            changed = True
-    return str(soup) if changed else html
+
+    def file_tag(match):
+        src = _SRC.search(match.group())
+        return match.group() if src and _shown(src.group(1)) else ""
+
+    def video_open(match):
+        poster = _POSTER.search(match.group())
+        return match.group() if poster is None or _shown(poster.group(1)) else _POSTER.sub("", match.group())
+
+    dropped = _VIDEO_WITHOUT_SOURCE.sub("", _VIDEO_OPEN.sub(video_open, _FILE_TAG.sub(file_tag, html)))
+    return _EMPTY_PARAGRAPH.sub("", dropped) if dropped != html else html
 
 
 def _plain_toc(tokens: list[dict]) -> list[dict]:

@@ -264,13 +264,15 @@ def test_hostile_attributes_of_figures_and_videos_are_stripped(media, html):
 
 def test_a_video_or_image_this_site_does_not_serve_is_left_out(media):
     (media / "note.txt").write_bytes(b"text")
+    (media / "folder.png").mkdir()
     html = render_markdown(
-        "![a](/images/a.png) ![b](relative/b.png) ![c](/media/gone.png) ![d](/media/note.txt)\n\n"
+        "![a](/images/a.png) ![b](relative/b.png) ![c](/media/gone.png) ![d](/media/note.txt) "
+        "![e](/media/folder.png) ![f](/media/../secret.png)\n\n"
         '<video controls poster="/images/p.jpg"><source src="/videos/v.mp4" type="video/mp4"></video>\n\n'
         '<video controls poster="/media/gone.jpg"><source src="https://video.example.org/v.mp4"></video>\n'
     )
     soup = BeautifulSoup(html, "html.parser")
-    assert soup.find("img") is None
+    assert soup.find("img") is None and "<p></p>" not in html
     (video,) = soup.find_all("video")  # the one with nothing this site could serve is gone
     assert not video.has_attr("poster") and video.source["src"] == "https://video.example.org/v.mp4"
 
@@ -340,3 +342,11 @@ def test_format_b_images_come_in_through_assets_too(media, site, write_source, c
     (image,) = page.find_all("img")
     assert image["alt"] == "A round white tablet" and image.find_parent("figure").figcaption.text == "Figure 1 A tablet"
     assert fetch(client, image["src"])[0].status_code == 200
+
+
+def test_an_image_that_is_there_stays_whatever_its_alt_text_holds(media):
+    (media / "jaw.png").write_bytes(image_bytes())
+    html = render_markdown('Before ![a > b, "quoted" <img src=x>](/media/jaw.png) and ![gone](/media/gone.png) after')
+    (image,) = BeautifulSoup(html, "html.parser").find_all("img")
+    assert (image["src"], image["alt"]) == ("/media/jaw.png", 'a > b, "quoted" <img src=x>')
+    assert BeautifulSoup(html, "html.parser").get_text() == "Before  and  after"
