@@ -350,3 +350,34 @@ def test_an_image_that_is_there_stays_whatever_its_alt_text_holds(media):
     (image,) = BeautifulSoup(html, "html.parser").find_all("img")
     assert (image["src"], image["alt"]) == ("/media/jaw.png", 'a > b, "quoted" <img src=x>')
     assert BeautifulSoup(html, "html.parser").get_text() == "Before  and  after"
+
+
+def test_images_in_tables_come_in_too(media, site, write_source, client):
+    (site / "images" / "species").mkdir()
+    for name in ("candida.png", "aspergillus.png"):
+        (site / "images" / "species" / name).write_bytes(image_bytes())
+    comparison = (
+        "<table><tr><th></th><th>Nystatin</th><th>Fluconazole</th></tr>"
+        '<tr><td>Looks like</td><td><img src="/images/species/candida.png" alt="Candida colonies"></td>'
+        "<td>white patches</td></tr></table>"
+    )
+    spanning = (
+        '<table><tr><th colspan="2">Species</th></tr>'
+        '<tr><td>Aspergillus</td><td><img src="/images/species/aspergillus.png"></td></tr>'
+        '<tr><td>Mucor</td><td><img src="/images/species/mucor.png" alt="Mucor"></td></tr></table>'
+    )
+    path = write_source(
+        "a_nystatin.txt",
+        f"---\ntitle: Nystatin\nuri: treatment/other/medication/nystatin\n---\n<p>Antifungal.</p>{comparison}"
+        f"<p>Moulds:</p>{spanning}\n",
+    )
+    _out, err = run_import(path, "--assets", site)
+    assert f"{path}: table 2, image 2: /images/species/mucor.png: not found in the assets directory" in err
+    page = BeautifulSoup(client.get(Drug.objects.get(slug="nystatin").get_absolute_url()).content, "html.parser")
+    images = page.find("main").find_all("img")
+    assert [(image.find_parent("table") is not None, image["alt"]) for image in images] == [
+        (True, "Candida colonies"),
+        (True, "Aspergillus"),
+    ]
+    for image in images:
+        assert fetch(client, image["src"])[0].status_code == 200

@@ -722,6 +722,20 @@ def _merge_adjacent_emphasis(soup: BeautifulSoup) -> None:
             following = element.next_sibling
 
 
+def _table_files(table: Tag, number: int, media: MediaReferences) -> None:
+    """A table's images refer to their stored files (a comparison's cells and a kept table keep them)."""
+    for count, image in enumerate(table.find_all("img"), start=1):
+        url = media.url(image.get("src") or "", IMAGE, f"table {number}, image {count}")
+        if not url:
+            image.decompose()
+            continue
+        image["src"] = url
+        image["alt"] = alt_text(image.get("alt") or "", "", url)
+    for video in table.find_all("video"):
+        media.warnings.add(f"table {number}", "a video in a table is not kept (only its caption around it)")
+        video.decompose()
+
+
 def _cell_markdown(cell: Tag) -> str:
     html = "".join(str(child) for child in cell.contents)
     return " ".join(_SourceHTMLConverter().convert(html).split())
@@ -842,9 +856,10 @@ def _table_to_comparison(table: Tag, number: int, used: set[str], grid, warnings
 _TABLE_TAGS = {
     "table", "caption", "thead", "tbody", "tfoot", "tr", "th", "td",
     "a", "abbr", "b", "strong", "i", "em", "sub", "sup", "br", "code", "small", "span",
-    "p", "ul", "ol", "li", "del", "ins", "s", "mark",
+    "p", "ul", "ol", "li", "del", "ins", "s", "mark", "img",
 }  # fmt: skip
 _TABLE_ATTRIBUTES = {
+    "img": {"src", "alt", "title", "width", "height"},
     "th": {"scope", "colspan", "rowspan"},
     "td": {"colspan", "rowspan"},
     "a": {"href", "title"},
@@ -935,6 +950,7 @@ def _parse_format_a(path, front, body, title, sha, meta, warnings: Warnings, ass
     for number, table in enumerate(soup.find_all("table"), start=1):
         if table.find_parent("table") is not None:
             continue  # kept inside the table that holds it
+        _table_files(table, number, media)
         grid = _comparison_grid(table)
         marker = soup.new_tag("p")
         if grid[4]:
