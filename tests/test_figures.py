@@ -332,14 +332,18 @@ def test_format_b_images_come_in_through_assets_too(media, site, write_source, c
     path = write_source(
         "b_lidocaine.txt",
         "---\ntitle: Lidocaine\ndescription: A local anaesthetic.\n---\n## Uses\n\nNumbs the gum.\n\n"
-        '![A round white tablet](/images/ref/tablet.png "Figure 1 A tablet")\n\n![Gone](/images/ref/gone.png)\n',
+        '![A round white tablet](/images/ref/tablet.png "Figure 1 A tablet")\n\n![Gone](/images/ref/gone.png)\n'
+        "![Elsewhere](//images.example.org/pack.png) ![Inline](data:image/png;base64,iVBORw0KGgo=)\n",
     )
     _out, err = run_import(path, "--assets", site)
     revision = Revision.objects.get(source_file="b_lidocaine.txt")
     assert "](/media/imported/" in revision.body and "/images/ref/tablet.png" not in revision.body
     assert f"warning: {path}: image 2: /images/ref/gone.png: not found in the assets directory" in err
+    assert "![Elsewhere](https://images.example.org/pack.png)" in revision.body  # another site's, kept
+    assert f"warning: {path}: image 4: 'data:image/png;base64,iVBORw0KGgo=' is not the address of a file" in err
     page = BeautifulSoup(client.get(revision.monograph.get_absolute_url()).content, "html.parser").find("main")
-    (image,) = page.find_all("img")
+    image, elsewhere = page.find_all("img")
+    assert elsewhere["src"] == "https://images.example.org/pack.png"
     assert image["alt"] == "A round white tablet" and image.find_parent("figure").figcaption.text == "Figure 1 A tablet"
     assert fetch(client, image["src"])[0].status_code == 200
 

@@ -451,8 +451,10 @@ class MediaReferences:
         src = src.strip()
         path = site_path(src, self.base)
         if path is None:
-            if urlsplit(src).scheme in ("http", "https"):
-                return src  # another site's file: not ours to copy or check
+            parts = urlsplit(src)
+            if parts.scheme in ("http", "https") or (not parts.scheme and parts.netloc):
+                # Another site's file: not ours to copy or check (`//host/x.png` is read as https).
+                return src if parts.scheme else f"https:{src}"
             self.warnings.add(element, f"{src[:80]!r} is not the address of a file; left out")
             return ""
         if self.library is None:
