@@ -653,7 +653,10 @@ class RevisionAdmin(admin.ModelAdmin):
                     "revision": revision,
                     "live": live,
                     "actions_available": self.available_moves(request, revision),
-                    "broken_links": broken_links(revision) if revision.status in (S.IN_REVIEW, S.APPROVED) else [],
+                    # A live revision too: an import publishes at once, and its missing files are listed here.
+                    "broken_links": broken_links(revision)
+                    if revision.status in (S.IN_REVIEW, S.APPROVED, S.PUBLISHED)
+                    else [],
                     "own_work": workflow.is_own_work(revision, request.user),
                     "editorial_warnings": revision.editorial_warnings(),
                     **_conversation(revision),

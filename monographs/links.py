@@ -1,24 +1,38 @@
-"""Internal links in a revision that lead nowhere, listed before review and publication."""
+"""Internal links in a revision that lead nowhere, listed before review and publication.
+
+Images, video sources and posters count as links: one the site cannot serve (an imported page's file that
+was not found under `import_sources --assets`, a media file since deleted) is listed with the broken links,
+although readers never see it (the renderer leaves it out).
+"""
 
 from __future__ import annotations
 
 from urllib.parse import unquote, urlsplit
 
 from bs4 import BeautifulSoup
-from django.conf import settings
-from django.core.files.storage import default_storage
 from django.urls import Resolver404, resolve
 
+from .media import is_served_media, media_name
 from .models import Alias, BrandName, Comparison, Drug, DrugClass, LegacyPath, Monograph, Revision
 from .rendering import render_inline, render_revision
 
+# The attributes holding an address: links, and the files images and videos show.
+_ADDRESSES = {"a": "href", "img": "src", "source": "src", "video": "poster"}
+
 
 def internal_links(revision: Revision) -> list[str]:
-    """Site-relative hrefs in the body, comparison tables and FAQ answers, in order, without repeats."""
-    html = render_revision(revision).html + "".join(render_inline(faq.answer) for faq in revision.faqs.all())
+    """Site-relative addresses (links, images, videos) in the body, comparison tables and FAQ answers,
+    in order, without repeats."""
+    html = render_revision(revision, keep_missing_media=True).html + "".join(
+        render_inline(faq.answer) for faq in revision.faqs.all()
+    )
     hrefs = []
-    for anchor in BeautifulSoup(html, "html.parser").find_all("a", href=True):
-        href = anchor["href"]
+    for element in BeautifulSoup(html, "html.parser").find_all(list(_ADDRESSES)):
+        href = (element.get(_ADDRESSES[element.name]) or "").strip()
+        if not href:
+            continue
+        if element.name != "a" and not urlsplit(href).scheme and not href.startswith("/"):
+            href = "/" + href  # a relative image address: broken on every page, so listed as such
         if href.startswith("/") and not href.startswith("//") and href not in hrefs:
             hrefs.append(href)
     return hrefs
@@ -47,9 +61,8 @@ def _slug_target_exists(view: str, slug: str) -> bool:
 
 def link_target_exists(href: str) -> bool:
     path = unquote(urlsplit(href).path) or "/"
-    media = "/" + settings.MEDIA_URL.strip("/") + "/"
-    if path.startswith(media):
-        return default_storage.exists(path[len(media) :])
+    if media_name(href) is not None:
+        return is_served_media(href)
     try:
         match = resolve(path)
     except Resolver404:

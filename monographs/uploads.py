@@ -3,8 +3,8 @@
 An upload is a file an author chose, later opened by a proof-reader on drugref's own origin. So nothing of it
 is trusted: not its name (the stored name's extension comes from the decoded format), not its bytes (only the
 decoded pixels are kept and encoded again, so whatever rode after the image data or in its metadata is gone),
-and not the serving of it (media answers carry `nosniff` and a `sandbox` policy, and only image types are
-served at all).
+and not the serving of it (media answers carry `nosniff` and a `sandbox` policy, and only image types — and the
+videos `import_sources --assets` brings in — are served at all).
 """
 
 import io
@@ -24,14 +24,8 @@ from markdownx.forms import ImageForm
 from markdownx.views import ImageUploadView
 from PIL import Image, ImageOps, ImageSequence
 
-# Decided by the bytes, never by the file name or the browser's claimed type.  No SVG: it can carry script.
-# Format → (stored extension, content type).  Pillow tries only these decoders.
-ALLOWED_FORMATS = {
-    "JPEG": ("jpg", "image/jpeg"),
-    "PNG": ("png", "image/png"),
-    "GIF": ("gif", "image/gif"),
-    "WEBP": ("webp", "image/webp"),
-}
+from .media import ALLOWED_FORMATS, MEDIA_HEADERS, SERVED_TYPES
+
 logger = logging.getLogger(__name__)
 
 # Modes every allowed encoder writes as they are; anything else (CMYK JPEGs, 16-bit PNGs…) becomes RGB(A).
@@ -142,15 +136,6 @@ class EditorImageUploadView(PermissionRequiredMixin, ImageUploadView):
     permission_required = "monographs.change_revision"
     raise_exception = True
     http_method_names = ["post"]
-
-
-# What /media/ serves, by extension: the types the upload form stores.  Anything else is a 404, whoever put
-# it in the media storage: drugref never stores another kind of file there, so there is nothing else to serve.
-SERVED_TYPES = {f".{extension}": content_type for extension, content_type in ALLOWED_FORMATS.values()}
-SERVED_TYPES[".jpeg"] = "image/jpeg"
-# Even a file that is not what its name says cannot run script or reach drugref's cookies: the browser must
-# not guess another type (nosniff), and a document opened from /media/ gets a unique origin and no script.
-MEDIA_HEADERS = {"X-Content-Type-Options": "nosniff", "Content-Security-Policy": "sandbox"}
 
 
 @require_safe

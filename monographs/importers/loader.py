@@ -36,6 +36,7 @@ from ..models import (
     unique_slug,
 )
 from ..signals import announce
+from .assets import AssetLibrary
 from .cleaning import is_misspelling
 from .sources import FORMAT_B, FORMAT_LABELS, ParsedDocument, SourceError, iter_source_paths, parse_document
 
@@ -240,7 +241,8 @@ def _write(doc: ParsedDocument, report: ImportReport) -> None:
         LegacyPath.objects.get_or_create(path=path, defaults={"monograph": monograph})
 
     live = monograph.revisions.live().first()
-    if live is not None and live.source_sha256 == doc.sha256:
+    # The same source gives another body when a file it refers to was found this time (--assets).
+    if live is not None and live.source_sha256 == doc.sha256 and live.body == doc.body:
         report.unchanged.append(doc.filename)
         return
     if live is not None and not live.source_sha256:
@@ -294,11 +296,13 @@ def _import_order(doc: ParsedDocument):
     return (doc.format != FORMAT_B, doc.filename)
 
 
-def import_sources(paths, skip_invalid: bool = False) -> ImportReport:
+def import_sources(paths, skip_invalid: bool = False, assets: AssetLibrary | None = None) -> ImportReport:
     """Import every document under `paths` in one transaction.
 
     Without `skip_invalid`, any failing document aborts the whole batch (BatchError) and nothing is
     written.  With it, each failing document is skipped, listed in the report, and the rest import.
+    With `assets`, the files the documents refer to are stored in media storage as they are read
+    (a stored file stays when the batch fails: it is named by its content, and the next run reuses it).
     """
     report = ImportReport()
     docs, errors, seen = [], [], {}
@@ -307,7 +311,7 @@ def import_sources(paths, skip_invalid: bool = False) -> ImportReport:
         raise BatchError([SourceError(", ".join(map(str, paths)) or "(no paths)", "no source files found")])
     for path in files:
         try:
-            doc = parse_document(path)
+            doc = parse_document(path, assets=assets)
         except SourceError as exc:
             errors.append(exc)
             continue

@@ -1,7 +1,9 @@
 import logging
+from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+from monographs.importers.assets import AssetLibrary
 from monographs.importers.loader import BatchError, import_sources
 
 
@@ -16,8 +18,20 @@ class Command(BaseCommand):
         parser.add_argument(
             "--skip-invalid", action="store_true", help="import the valid documents and list each skipped file"
         )
+        parser.add_argument(
+            "--assets",
+            metavar="DIR",
+            help="a copy of the source site's files: each image, video and poster a document refers to by its "
+            "site path (/images/x.jpg) is taken from DIR/images/x.jpg into media storage",
+        )
 
-    def handle(self, *args, paths, skip_invalid=False, **options):
+    def handle(self, *args, paths, skip_invalid=False, assets=None, **options):
+        library = None
+        if assets is not None:
+            folder = Path(assets)
+            if not folder.is_dir():
+                raise CommandError(f"--assets {assets}: not a directory")
+            library = AssetLibrary(folder)
         # What the parser changed or could not keep in each document (it logs each as it goes; the same
         # list is stored in the revision's provenance for editors), printed here as a `warning:` line.
         warnings = _Collect()
@@ -25,7 +39,7 @@ class Command(BaseCommand):
         logger.addHandler(warnings)
         propagate, logger.propagate = logger.propagate, False  # printed once, below, not also by the root logger
         try:
-            report = import_sources(paths, skip_invalid=skip_invalid)
+            report = import_sources(paths, skip_invalid=skip_invalid, assets=library)
         except BatchError as exc:
             lines = "\n".join(f"  {error}" for error in exc.errors)
             raise CommandError(
