@@ -7,7 +7,6 @@ class MonographsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from . import pagecache, search, signals
+        from . import search, signals
 
         signals.content_changed.connect(search.on_content_changed, dispatch_uid="drugref-search")
-        signals.content_changed.connect(pagecache.on_content_changed, dispatch_uid="drugref-pagecache")

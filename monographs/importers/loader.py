@@ -33,6 +33,7 @@ from ..models import (
     Monograph,
     Revision,
     add_months,
+    now,
     unique_slug,
 )
 from ..signals import announce
@@ -250,13 +251,17 @@ def _write(doc: ParsedDocument, report: ImportReport) -> None:
             "re-importing would replace editorial work, so the import stops",
         )
 
-    changed_at = doc.updated_at or doc.created_at or EPOCH
+    changed_at = doc.updated_at or doc.created_at or EPOCH  # when the source last changed it
+    # A monograph's first revision went live when its source published it (so a build of the same sources
+    # is the same fixture); any later one goes live now, here: readers, the feed and the sitemap see the
+    # change, and the source's date stays the revision's `updated_at` ("updated at source").
+    went_live = changed_at if not monograph.revisions.exists() else now()
     credits = [(Credit.Role.AUTHOR, _author(name), None) for name in doc.authors] + [
         (Credit.Role.PROOF_READER, _author(name), changed_at) for name in doc.proof_readers
     ]
     revision = workflow.publish_import(
         monograph,
-        at=changed_at,
+        at=went_live,
         comment=f"Imported from {doc.filename} (format {FORMAT_LABELS[doc.format]})",
         supersede_comment=f"Superseded by a re-import of {doc.filename}",
         credits=credits,
@@ -267,7 +272,7 @@ def _write(doc: ParsedDocument, report: ImportReport) -> None:
         created_at=doc.created_at or changed_at,
         updated_at=changed_at,
         reviewed_at=changed_at if doc.proof_readers else None,
-        published_at=changed_at,
+        published_at=went_live,
         source_file=doc.filename,
         source_id=doc.source_key.split(":", 1)[1],
         source_format=FORMAT_LABELS[doc.format],
@@ -284,8 +289,9 @@ def _write(doc: ParsedDocument, report: ImportReport) -> None:
         monograph.next_review = add_months(changed_at.date(), monograph.review_interval_months)
         monograph.save(update_fields=["next_review"])
     # The live revision changed: the drug's other monographs carry its names too (a brand or alias
-    # this document added), so the whole drug is reindexed.
-    announce(drugs=[drug])
+    # this document added), so the whole drug is reindexed.  The batch moves the content generation on
+    # once, at its end (see import_sources).
+    announce(drugs=[drug], generation=False)
     (report.updated if live is not None else report.created).append(doc.filename)
 
 
@@ -327,5 +333,7 @@ def import_sources(paths, skip_invalid: bool = False) -> ImportReport:
                 errors.append(exc)
         if errors and not skip_invalid:
             raise BatchError(errors)  # leaving the atomic block by an exception rolls everything back
+        if report.created or report.updated:
+            announce()  # every cached page of every process is stale when this commits
     report.skipped = errors
     return report
