@@ -300,18 +300,30 @@ def _import_order(doc: ParsedDocument):
     return (doc.format != FORMAT_B, doc.filename)
 
 
-def import_sources(paths, skip_invalid: bool = False) -> ImportReport:
+def _no_progress(iterable, total: int, description: str):
+    return iterable
+
+
+def import_sources(paths, skip_invalid: bool = False, dry_run: bool = False, progress=_no_progress) -> ImportReport:
     """Import every document under `paths` in one transaction.
 
     Without `skip_invalid`, any failing document aborts the whole batch (BatchError) and nothing is
     written.  With it, each failing document is skipped, listed in the report, and the rest import.
+
+    With `dry_run`, every document is read and written as it would be, failing ones are listed in the
+    report (as with `skip_invalid`, so one run shows every problem), and the transaction is then rolled
+    back: nothing is written.  Everything the import changes is in that transaction — rows, events, the
+    search index and the content generation — so nothing escapes it.
+
+    `progress(iterable, total, description)` wraps the loops over documents (reading, then writing), for a
+    progress bar.
     """
     report = ImportReport()
     docs, errors, seen = [], [], {}
     files = iter_source_paths(paths)
     if not files:
         raise BatchError([SourceError(", ".join(map(str, paths)) or "(no paths)", "no source files found")])
-    for path in files:
+    for path in progress(files, len(files), "reading"):
         try:
             doc = parse_document(path)
         except SourceError as exc:
@@ -322,18 +334,20 @@ def import_sources(paths, skip_invalid: bool = False) -> ImportReport:
             continue
         seen[doc.source_key] = path
         docs.append(doc)
-    if errors and not skip_invalid:
+    if errors and not (skip_invalid or dry_run):
         raise BatchError(errors)
     with transaction.atomic():
-        for doc in sorted(docs, key=_import_order):
+        for doc in progress(sorted(docs, key=_import_order), len(docs), "importing"):
             try:
                 with transaction.atomic():
                     _write(doc, report)
             except SourceError as exc:
                 errors.append(exc)
-        if errors and not skip_invalid:
+        if errors and not (skip_invalid or dry_run):
             raise BatchError(errors)  # leaving the atomic block by an exception rolls everything back
         if report.created or report.updated:
             announce()  # every cached page of every process is stale when this commits
+        if dry_run:
+            transaction.set_rollback(True)
     report.skipped = errors
     return report
