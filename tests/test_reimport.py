@@ -128,7 +128,7 @@ def test_a_superseding_import_goes_live_now_and_keeps_the_source_date(client, se
     assert old.status == Revision.Status.SUPERSEDED and old.events.last().at == new.published_at
 
     text = client.get(PATIENT_PAGE).content.decode()
-    assert 'as updated at source on <time datetime="2018-11-11">11 November 2018</time>' in text
+    assert 'Updated at source on <time datetime="2018-11-11">11 November 2018</time>.' in text
     assert parsedate_to_datetime(client.get(PATIENT_PAGE)["Last-Modified"]) == new.published_at
 
     atom = "{http://www.w3.org/2005/Atom}"
