@@ -12,6 +12,7 @@ import re
 import uuid
 from contextlib import contextmanager
 from contextvars import ContextVar
+from typing import NamedTuple
 
 from django.conf import settings
 from django.contrib.postgres.search import SearchVectorField
@@ -388,36 +389,47 @@ class RevisionQuerySet(models.QuerySet):
         return self.select_related("monograph__drug").prefetch_related("credits__author")
 
 
+class LiveStamp(NamedTuple):
+    """What identifies a public page's content: its live revision and the content generation (the lists
+    of other drugs and monographs beside it).  `published_at` answers conditional GETs."""
+
+    revision_id: int
+    published_at: dt.datetime
+    generation: int
+
+
 class RevisionManager(models.Manager.from_queryset(RevisionQuerySet)):
-    def live_published_at(self, *, drug_slug: str | None = None, monograph_slug: str | None = None):
-        """When the live revision of a drug's primary monograph, or of a monograph, was published
-        (None when nothing is live).
+    def live_stamp(self, *, drug_slug: str | None = None, monograph_slug: str | None = None) -> LiveStamp | None:
+        """Which revision of a drug's primary monograph, or of a monograph, is live, when it was published,
+        and the content generation (None when nothing is live).
 
         Plain SQL: every public page view asks it, cached or not (it stamps the cached page and answers
         conditional GETs), and building this three-table query through the ORM cost ten times what the
-        database then spends answering it.
+        database then spends answering it.  The generation is one more column of the same query.
         """
         revision, monograph, drug = Revision._meta.db_table, Monograph._meta.db_table, Drug._meta.db_table
+        generation = ContentGeneration.table
         if drug_slug is not None:
             where, value = "d.slug = %s AND m.is_primary = %s", [drug_slug, True]
         else:
             where, value = "m.slug = %s", [monograph_slug]
         with connection.cursor() as cursor:
             cursor.execute(
-                f"SELECT r.published_at FROM {revision} r"  # noqa: S608 - table names from the models
+                f"SELECT r.id, r.published_at, (SELECT g.value FROM {generation} g WHERE g.id = 1)"  # noqa: S608
+                f" FROM {revision} r"  # table names from the models
                 f" JOIN {monograph} m ON m.id = r.monograph_id JOIN {drug} d ON d.id = m.drug_id"
                 f" WHERE {where} AND r.status = %s LIMIT 1",
                 [*value, Revision.Status.PUBLISHED],
             )
             row = cursor.fetchone()
-        if row is None or row[0] is None:
+        if row is None or row[1] is None:
             return None
-        published = row[0]
+        revision_id, published, generation_value = row
         if isinstance(published, str):  # SQLite without declared-type parsing
             published = dt.datetime.fromisoformat(published)
         if settings.USE_TZ and timezone.is_naive(published):
             published = timezone.make_aware(published, dt.UTC)  # SQLite keeps UTC, without the zone
-        return published
+        return LiveStamp(revision_id, published, generation_value or 0)
 
     def get_by_natural_key(self, monograph_slug, number):
         # Callers (the deserializers) want the primary key: leave the content columns unread.
@@ -1024,6 +1036,36 @@ class SearchWord(models.Model):
 
     def __str__(self):
         return self.written
+
+
+class ContentGeneration:
+    """One number that moves on with every change readers can see, in the transaction that makes it.
+
+    Whole-page caches are tagged with it (monographs/pagecache.py), so a publish, an import or a drug
+    edit made by any process — another app server, `publish_scheduled` from cron, `import_sources` —
+    makes every cached page of every server stale as soon as it commits, even with a cache of one
+    process's memory.  It is read in the same query as the page's stamp (`Revision.objects.live_stamp`),
+    so it costs nothing more.
+
+    A table of one row that migration 0014 makes, and not a Django model: a process-wide counter, not
+    content, so `dumpdata` never writes it into a fixture or a backup, `loaddata` never takes it back,
+    and a test's `flush` leaves its row in place.
+    """
+
+    table = "monographs_content_generation"
+
+    @classmethod
+    def move_on(cls) -> None:
+        """Every cached page becomes stale when the caller's transaction commits (and stays fresh if it
+        rolls back).  The UPDATE locks the row until then: call it at the end of a transaction."""
+        with connection.cursor() as cursor:
+            cursor.execute(f"UPDATE {cls.table} SET value = value + 1 WHERE id = 1")  # noqa: S608
+
+    @classmethod
+    def value(cls) -> int:
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT value FROM {cls.table} WHERE id = 1")  # noqa: S608
+            return cursor.fetchone()[0]
 
 
 def unique_slug(model, text: str, field: str = "slug", exclude_pk=None, **scope) -> str:

@@ -155,19 +155,30 @@ def drug_index(request):
 
 
 def _drug_stamp(request, slug):
-    """When the drug's primary monograph went live (asked once per request: 304 check and page cache)."""
+    """Which revision of the drug's primary monograph is live, and the content generation (asked once per
+    request: 304 check and page cache)."""
     if not hasattr(request, "_drugref_stamp"):
-        request._drugref_stamp = Revision.objects.live_published_at(drug_slug=slug)
+        request._drugref_stamp = Revision.objects.live_stamp(drug_slug=slug)
     return request._drugref_stamp
 
 
 def _monograph_stamp(request, slug):
     if not hasattr(request, "_drugref_stamp"):
-        request._drugref_stamp = Revision.objects.live_published_at(monograph_slug=slug)
+        request._drugref_stamp = Revision.objects.live_stamp(monograph_slug=slug)
     return request._drugref_stamp
 
 
-@revalidate(_drug_stamp)
+def _published_at(stamp):
+    """Last-Modified of a page: when its live revision went live on this site."""
+
+    def last_modified(request, slug):
+        found = stamp(request, slug)
+        return found.published_at if found else None
+
+    return last_modified
+
+
+@revalidate(_published_at(_drug_stamp))
 @require_safe
 @whole_page(_drug_stamp)
 def drug_detail(request, slug):
@@ -186,7 +197,7 @@ def drug_detail(request, slug):
     return _drug_redirect(other.drug, permanent=True)
 
 
-@revalidate(_monograph_stamp)
+@revalidate(_published_at(_monograph_stamp))
 @require_safe
 @whole_page(_monograph_stamp)
 def monograph_detail(request, slug):

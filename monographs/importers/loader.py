@@ -33,6 +33,7 @@ from ..models import (
     Monograph,
     Revision,
     add_months,
+    now,
     unique_slug,
 )
 from ..signals import announce
@@ -252,13 +253,17 @@ def _write(doc: ParsedDocument, report: ImportReport) -> None:
             "re-importing would replace editorial work, so the import stops",
         )
 
-    changed_at = doc.updated_at or doc.created_at or EPOCH
+    changed_at = doc.updated_at or doc.created_at or EPOCH  # when the source last changed it
+    # A monograph's first revision went live when its source published it (so a build of the same sources
+    # is the same fixture); any later one goes live now, here: readers, the feed and the sitemap see the
+    # change, and the source's date stays the revision's `updated_at` ("updated at source").
+    went_live = changed_at if not monograph.revisions.exists() else now()
     credits = [(Credit.Role.AUTHOR, _author(name), None) for name in doc.authors] + [
         (Credit.Role.PROOF_READER, _author(name), changed_at) for name in doc.proof_readers
     ]
     revision = workflow.publish_import(
         monograph,
-        at=changed_at,
+        at=went_live,
         comment=f"Imported from {doc.filename} (format {FORMAT_LABELS[doc.format]})",
         supersede_comment=f"Superseded by a re-import of {doc.filename}",
         credits=credits,
@@ -269,7 +274,7 @@ def _write(doc: ParsedDocument, report: ImportReport) -> None:
         created_at=doc.created_at or changed_at,
         updated_at=changed_at,
         reviewed_at=changed_at if doc.proof_readers else None,
-        published_at=changed_at,
+        published_at=went_live,
         source_file=doc.filename,
         source_id=doc.source_key.split(":", 1)[1],
         source_format=FORMAT_LABELS[doc.format],
@@ -286,8 +291,9 @@ def _write(doc: ParsedDocument, report: ImportReport) -> None:
         monograph.next_review = add_months(changed_at.date(), monograph.review_interval_months)
         monograph.save(update_fields=["next_review"])
     # The live revision changed: the drug's other monographs carry its names too (a brand or alias
-    # this document added), so the whole drug is reindexed.
-    announce(drugs=[drug])
+    # this document added), so the whole drug is reindexed.  The batch moves the content generation on
+    # once, at its end (see import_sources).
+    announce(drugs=[drug], generation=False)
     (report.updated if live is not None else report.created).append(doc.filename)
 
 
@@ -296,20 +302,38 @@ def _import_order(doc: ParsedDocument):
     return (doc.format != FORMAT_B, doc.filename)
 
 
-def import_sources(paths, skip_invalid: bool = False, assets: AssetLibrary | None = None) -> ImportReport:
+def _no_progress(iterable, total: int, description: str):
+    return iterable
+
+
+def import_sources(
+    paths,
+    skip_invalid: bool = False,
+    dry_run: bool = False,
+    progress=_no_progress,
+    assets: AssetLibrary | None = None,
+) -> ImportReport:
     """Import every document under `paths` in one transaction.
 
     Without `skip_invalid`, any failing document aborts the whole batch (BatchError) and nothing is
     written.  With it, each failing document is skipped, listed in the report, and the rest import.
     With `assets`, the files the documents refer to are stored in media storage as they are read
     (a stored file stays when the batch fails: it is named by its content, and the next run reuses it).
+
+    With `dry_run`, every document is read and written as it would be, failing ones are listed in the
+    report (as with `skip_invalid`, so one run shows every problem), and the transaction is then rolled
+    back: nothing is written.  Everything the import changes is in that transaction — rows, events, the
+    search index and the content generation — so nothing escapes it.
+
+    `progress(iterable, total, description)` wraps the loops over documents (reading, then writing), for a
+    progress bar.
     """
     report = ImportReport()
     docs, errors, seen = [], [], {}
     files = iter_source_paths(paths)
     if not files:
         raise BatchError([SourceError(", ".join(map(str, paths)) or "(no paths)", "no source files found")])
-    for path in files:
+    for path in progress(files, len(files), "reading"):
         try:
             doc = parse_document(path, assets=assets)
         except SourceError as exc:
@@ -320,16 +344,20 @@ def import_sources(paths, skip_invalid: bool = False, assets: AssetLibrary | Non
             continue
         seen[doc.source_key] = path
         docs.append(doc)
-    if errors and not skip_invalid:
+    if errors and not (skip_invalid or dry_run):
         raise BatchError(errors)
     with transaction.atomic():
-        for doc in sorted(docs, key=_import_order):
+        for doc in progress(sorted(docs, key=_import_order), len(docs), "importing"):
             try:
                 with transaction.atomic():
                     _write(doc, report)
             except SourceError as exc:
                 errors.append(exc)
-        if errors and not skip_invalid:
+        if errors and not (skip_invalid or dry_run):
             raise BatchError(errors)  # leaving the atomic block by an exception rolls everything back
+        if report.created or report.updated:
+            announce()  # every cached page of every process is stale when this commits
+        if dry_run:
+            transaction.set_rollback(True)
     report.skipped = errors
     return report

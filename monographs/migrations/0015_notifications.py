@@ -8,7 +8,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("monographs", "0011_editorial_guarantee"),
+        ("monographs", "0014_content_generation"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
