@@ -385,3 +385,10 @@ def test_images_in_tables_come_in_too(media, site, write_source, client):
     ]
     for image in images:
         assert fetch(client, image["src"])[0].status_code == 200
+
+
+def test_a_dry_run_checks_the_assets_and_stores_none(media, site):
+    out, err = run_import(CORPUS, "--assets", site, "--dry-run")
+    assert "1 created" in out
+    assert not Drug.objects.filter(slug="articaine").exists()
+    assert [path for path in media.rglob("*") if path.is_file()] == []
