@@ -4,6 +4,7 @@ import pytest
 
 from monographs.models import Monograph
 
+from .browser import screenshot
 from .conftest import make_user
 from .test_browser_workflow import log_in
 
@@ -75,3 +76,32 @@ def test_discard_forgets_the_kept_text(browser, live_server, seeded):
     assert desk_keys(page) == []
     page.reload()
     assert page.locator("#desk-recovery").count() == 0
+
+
+def test_a_save_clash_shows_the_merge_view_and_saves_the_edited_merge(browser, live_server, seeded):
+    page, draft = open_draft(browser, live_server, width=390)
+    page.on("dialog", lambda dialog: dialog.accept())
+    # Meanwhile someone else saves the same draft.
+    dave = make_user("dave", "Authors")
+    draft.refresh_from_db()
+    draft.summary = "Dave's summary."
+    draft.save_draft(dave, draft.version)
+
+    page.fill("#id_summary", "Alice's summary.")
+    page.get_by_role("button", name="Save and continue editing").click()
+    merge = page.locator("#desk-merge")
+    merge.wait_for()
+    assert "Dave Tester" in merge.inner_text()
+    assert merge.locator(".merge-mine").inner_text() == "Alice's summary."
+    assert merge.locator(".merge-saved").inner_text() == "Dave's summary."
+    assert merge.locator(".merge-diff del").inner_text() == "Dave"
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    merge.scroll_into_view_if_needed()
+    screenshot(page, "desk-merge-390", full_page=False)
+
+    page.fill("#merged_summary", "Alice's and Dave's summary.")
+    merge.get_by_role("button", name="Save the merged text").click()
+    page.get_by_text("was changed successfully").wait_for()
+    assert page.locator("#desk-merge").count() == 0
+    draft.refresh_from_db()
+    assert draft.summary == "Alice's and Dave's summary." and draft.version == 3
