@@ -10,14 +10,14 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q
-from django.http import HttpResponseNotAllowed, HttpResponseRedirect
+from django.http import HttpResponseNotAllowed, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.template.defaultfilters import pluralize
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 
-from . import diff, notifications, proposals, workflow
+from . import diff, notifications, presence, proposals, workflow
 from .bounds import BODY_LIMIT, FIELD_LIMIT, MarkdownRefused, check_markdown
 from .importers.sources import WARNINGS_KEY
 from .links import broken_links
@@ -703,6 +703,9 @@ class RevisionAdmin(admin.ModelAdmin):
                     "editorial_warnings": revision.editorial_warnings(),
                     "server_time_zone": timezone.get_default_timezone_name(),
                     # What the importer changed or could not keep (sources.WARNINGS_KEY in the provenance).
+                    # A soft lock: who else has this draft open (monographs/presence.py); it never blocks.
+                    "others_here": presence.here(revision.pk, request.user) if revision.is_editable else [],
+                    "heartbeat": presence.HEARTBEAT,
                     "import_warnings": (revision.source_meta or {}).get(WARNINGS_KEY, [])
                     if isinstance(revision.source_meta, dict)
                     else [],
@@ -727,6 +730,7 @@ class RevisionAdmin(admin.ModelAdmin):
             path("<int:pk>/workflow/<str:action>/", view(self.workflow_view), name="monographs_revision_workflow"),
             path("<int:pk>/diff/", view(self.diff_view), name="monographs_revision_diff"),
             path("<int:pk>/preview/", view(self.preview_view), name="monographs_revision_preview"),
+            path("<int:pk>/presence/", view(self.presence_view), name="monographs_revision_presence"),
         ] + super().get_urls()
 
     def _revision(self, request, pk) -> Revision:
@@ -787,6 +791,15 @@ class RevisionAdmin(admin.ModelAdmin):
         if done:
             self.message_user(request, f"“{revision.title}” r{revision.number}: {DONE[action]}.")
         return back
+
+    def presence_view(self, request, pk):
+        """The revision page's heartbeat: record this editor as here; say who else is (a soft lock)."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        revision = self._revision(request, pk)
+        others = presence.here(revision.pk, request.user) if revision.is_editable else []
+        shown = [{"name": o["name"], "minutes": o["minutes"], "text": o["text"]} for o in others]
+        return JsonResponse({"others": shown})
 
     def diff_view(self, request, pk):
         """The proof-reader's page: the changes, the revision as readers will get it, and the sign-off buttons.

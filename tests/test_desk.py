@@ -1,8 +1,10 @@
-"""The editors' desk, server side: the merge view after a save clash."""
+"""The editors' desk, server side: the merge view after a save clash, and who else has a draft open."""
 
 import pytest
 from django.test import Client
+from django.urls import reverse
 
+from monographs import presence
 from monographs.models import Revision
 
 from .conftest import make_user
@@ -96,3 +98,57 @@ def test_a_stale_merge_clashes_again(clash, draft, alice, choice):
     assert response.context["adminform"].form.clash.version == 3
     draft.refresh_from_db()
     assert draft.summary == "Alice's second summary" and draft.version == 3
+
+
+# ------------------------------------------------------------------------------------------------
+# Soft lock: who else has the draft open
+
+
+def presence_url(revision):
+    return reverse("admin:monographs_revision_presence", args=[revision.pk])
+
+
+def test_the_draft_page_names_who_else_has_it_open(client, draft, alice):
+    dave = make_user("dave", "Authors")
+    client.force_login(alice)
+    assert "opened this draft" not in client.get(change_url(draft)).content.decode()  # alone
+    other = Client()
+    other.force_login(dave)
+    page = other.get(change_url(draft)).content.decode()
+    assert "Alice Tester opened this draft just now" in page
+    assert "Dave Tester opened this draft just now" in client.get(change_url(draft)).content.decode()
+    # The heartbeat says the same, and the page still saves: the lock only informs.
+    response = client.post(presence_url(draft))
+    assert response.json()["others"][0]["name"] == "Dave Tester"
+    data = form_data(client, draft)
+    data["summary"] = "Saved while Dave looks on"
+    assert client.post(change_url(draft), data).status_code == 302
+
+
+def test_the_notice_counts_minutes_and_forgets_who_left(draft, alice):
+    dave = make_user("dave", "Authors")
+    presence.here(draft.pk, alice, now=1000.0)
+    for beat in range(1, 7):  # alice keeps the page open, beating every 30 s
+        presence.here(draft.pk, alice, now=1000.0 + 30 * beat)
+    others = presence.here(draft.pk, dave, now=1000.0 + 190)
+    assert [o["text"].split(" and ")[0] for o in others] == ["Alice Tester opened this draft 3 minutes ago"]
+    # alice closes the tab: no beat for more than 90 s, and she is gone
+    assert presence.here(draft.pk, dave, now=1000.0 + 180 + presence.GONE_AFTER + 1) == []
+    # a new visit starts again from now
+    presence.here(draft.pk, alice, now=2000.0)
+    assert presence.here(draft.pk, dave, now=2010.0)[0]["minutes"] == 0
+
+
+def test_the_heartbeat_needs_post_and_a_view_permission(client, draft, alice):
+    client.force_login(alice)
+    assert client.get(presence_url(draft)).status_code == 405
+    stranger = make_user("stranger")  # staff, in no editorial group
+    client.force_login(stranger)
+    assert client.post(presence_url(draft)).status_code == 403
+
+
+def test_a_cache_outage_hides_the_notice_and_blocks_nothing(client, draft, alice, settings):
+    settings.CACHES = {"default": {"BACKEND": "tests.broken_cache.DownCache"}}
+    client.force_login(alice)
+    assert client.post(presence_url(draft)).json() == {"others": []}
+    assert client.get(change_url(draft)).status_code == 200
