@@ -11,11 +11,14 @@ from .test_browser_workflow import log_in
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def open_draft(browser, live_server, username="alice", width=1280):
+TABLED = "denosumab-patient-information"  # the seed monograph with a comparison table
+
+
+def open_draft(browser, live_server, username="alice", width=1280, slug="denosumab"):
     make_user(username, "Authors")
     from django.contrib.auth.models import User
 
-    monograph = Monograph.objects.get(slug="denosumab")
+    monograph = Monograph.objects.get(slug=slug)
     draft = monograph.start_draft(User.objects.get(username=username))
     page = log_in(browser, live_server, username)
     page.set_viewport_size({"width": width, "height": 900})
@@ -91,6 +94,7 @@ def test_a_save_clash_shows_the_merge_view_and_saves_the_edited_merge(browser, l
     page.get_by_role("button", name="Save and continue editing").click()
     merge = page.locator("#desk-merge")
     merge.wait_for()
+    assert page.locator("#desk-recovery").count() == 0  # the merge view holds her text already
     assert "Dave Tester" in merge.inner_text()
     assert merge.locator(".merge-mine").inner_text() == "Alice's summary."
     assert merge.locator(".merge-saved").inner_text() == "Dave's summary."
@@ -105,3 +109,67 @@ def test_a_save_clash_shows_the_merge_view_and_saves_the_edited_merge(browser, l
     assert page.locator("#desk-merge").count() == 0
     draft.refresh_from_db()
     assert draft.summary == "Alice's and Dave's summary." and draft.version == 3
+
+
+def grid_of(page):
+    return page.locator(".table-grid").first
+
+
+def test_the_grid_editor_adds_a_row_and_a_column_and_the_preview_shows_them(browser, live_server, seeded):
+    page, draft = open_draft(browser, live_server, width=390, slug=TABLED)
+    page.on("dialog", lambda dialog: dialog.accept())
+    grid = grid_of(page)
+    grid.wait_for()
+    assert page.locator("textarea[name='comparisons-0-grid']").is_hidden()  # the grid stands in for it
+    subjects = grid.locator("input[data-r='0']")
+    new_column = subjects.count() + 1  # column 0 holds the attribute names
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    grid.scroll_into_view_if_needed()
+    screenshot(page, "desk-grid-390", full_page=False)
+
+    grid.get_by_role("button", name="Add a column (a subject)").click()
+    assert page.evaluate("document.activeElement.getAttribute('aria-label')") == f"Subject of column {new_column}"
+    page.keyboard.type("Romosozumab")
+    grid.get_by_role("button", name="Add a row (an attribute)").click()
+    page.keyboard.type("Given by")
+    rows = grid.locator("tr").count()
+    grid.get_by_label(f"Row {rows - 1} “Given by”, column {new_column} “Romosozumab”").fill("monthly injection")
+    # The new row moves up one, and back: moving keeps the cells with their row.
+    grid.get_by_role("button", name=f"Move row {rows - 1} up").click()
+    assert grid.get_by_label(f"Attribute of row {rows - 2}").input_value() == "Given by"
+    grid.get_by_role("button", name=f"Move row {rows - 2} down").click()
+    text = page.locator("textarea[name='comparisons-0-grid']").input_value()
+    assert text.splitlines()[-1].startswith("| Given by |") and text.splitlines()[-1].endswith("| monthly injection |")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+
+    page.get_by_role("button", name="Save and continue editing").click()
+    page.get_by_text("was changed successfully").wait_for()
+    page.goto(f"{live_server.url}/admin/monographs/revision/{draft.pk}/preview/")
+    table = page.locator("table", has_text="Romosozumab").first
+    assert "Given by" in table.inner_text() and "monthly injection" in table.inner_text()
+    assert "Romosozumab" in table.locator("th").all_inner_texts()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    table.scroll_into_view_if_needed()
+    screenshot(page, "desk-grid-preview-390", full_page=False)
+
+
+def test_the_grid_names_the_row_and_column_of_a_missing_name_and_sends_nothing(browser, live_server, seeded):
+    page, draft = open_draft(browser, live_server, width=1280, slug=TABLED)
+    page.on("dialog", lambda dialog: dialog.accept())
+    grid = grid_of(page)
+    grid.wait_for()
+    grid.scroll_into_view_if_needed()
+    screenshot(page, "desk-grid-1280", full_page=False)
+    grid.get_by_role("button", name="Add a row (an attribute)").click()
+    rows = grid.locator("tr").count()
+    grid.get_by_label(f"Row {rows - 1} {rows - 1}, column 1", exact=False).fill("a cell with no attribute")
+    version = draft.version
+    page.get_by_role("button", name="Save and continue editing").click()
+    error = grid.locator(".table-grid-error")
+    error.wait_for()
+    assert f"row {rows - 1}: give the attribute (its first cell) a name" in error.inner_text()
+    assert page.evaluate("document.activeElement.getAttribute('aria-label')") == f"Attribute of row {rows - 1}"
+    draft.refresh_from_db()
+    assert draft.version == version  # nothing was sent
+    error.scroll_into_view_if_needed()
+    screenshot(page, "desk-grid-error-1280", full_page=False)

@@ -90,7 +90,8 @@
   form.addEventListener("change", function () {
     dirty = true;
   });
-  form.addEventListener("submit", function () {
+  form.addEventListener("submit", function (event) {
+    if (event.defaultPrevented) return; // refused before sending (admin-table-grid.js): still unsaved
     submitting = true;
     if (timer !== null) {
       window.clearTimeout(timer);
@@ -106,7 +107,15 @@
     return "";
   });
 
-  // Offer back the newest copy made at this version or before, if it differs from what the form holds.
+  // Offer back the newest copy made at this version or before, if it differs from what the form holds;
+  // never beside the merge view, which already holds this editor's text.
+  if (document.getElementById("desk-merge")) return;
+  var current = values();
+  function differs(kept) {
+    return Object.keys(kept).some(function (name) {
+      return Object.prototype.hasOwnProperty.call(current, name) && current[name] !== kept[name];
+    });
+  }
   var offers = entriesFor(revision)
     .filter(function (entry) {
       return entry.version <= version;
@@ -119,7 +128,7 @@
       }
     })
     .filter(function (offer) {
-      return offer && offer.data && offer.data.fields && JSON.stringify(offer.data.fields) !== loaded;
+      return offer && offer.data && offer.data.fields && differs(offer.data.fields);
     })
     .sort(function (a, b) {
       return b.data.at - a.data.at;
