@@ -70,11 +70,12 @@
     scroller.appendChild(table);
     var tools = document.createElement("p");
     tools.className = "table-grid-tools";
-    var addRow = button("Add a row", "Add a row (an attribute)", "add-row");
-    var addColumn = button("Add a column", "Add a column (a subject)", "add-column");
-    var asText = button("Edit as text", "Edit this table as text", "as-text");
+    var addRow = button("Add a row", "", "add-row");
+    var addColumn = button("Add a column", "", "add-column");
+    var asText = button("Edit as text", "", "as-text");
     [addRow, addColumn, asText].forEach(function (b) {
       b.className = "button";
+      b.removeAttribute("aria-label"); // named by their text
       tools.appendChild(b);
       tools.appendChild(document.createTextNode(" "));
     });
