@@ -207,3 +207,50 @@ def test_the_revision_page_with_its_grid_passes_axe_at_phone_width(browser, live
     )
     assert found == []
     context.close()
+
+
+def test_text_kept_before_someone_elses_save_comes_back_through_the_merge_view(browser, live_server, seeded):
+    page, draft = open_draft(browser, live_server)
+    page.on("dialog", lambda dialog: dialog.accept())
+    page.locator("#id_summary").fill("")
+    page.locator("#id_summary").click()
+    page.keyboard.type("Alice's lost summary.")
+    page.wait_for_function("() => Object.keys(localStorage).some(k => k.startsWith('drugref:draft:'))")
+    dave = make_user("dave", "Authors")
+    draft.refresh_from_db()
+    draft.summary = "Dave's summary."
+    draft.save_draft(dave, draft.version)  # version 2 now; Alice's copy was typed at version 1
+
+    page.reload()
+    recovery = page.locator("#desk-recovery")
+    assert "typed before someone else saved this draft" in recovery.inner_text()
+    recovery.get_by_role("button", name="Restore your unsaved text from").click()
+    page.get_by_role("button", name="Save and continue editing").click()
+    page.locator("#desk-merge").wait_for()  # not a silent overwrite of Dave's save
+    assert page.locator("#desk-merge .merge-saved").inner_text() == "Dave's summary."
+    page.get_by_role("button", name="Take mine (replace the saved text)").click()
+    page.get_by_text("was changed successfully").wait_for()
+    draft.refresh_from_db()
+    assert draft.summary == "Alice's lost summary." and draft.version == 3
+    assert desk_keys(page) == []
+
+
+def test_the_grid_follows_a_restore_and_its_text_view(browser, live_server, seeded):
+    page, draft = open_draft(browser, live_server, slug=TABLED)
+    page.on("dialog", lambda dialog: dialog.accept())
+    grid = grid_of(page)
+    grid.get_by_role("button", name="Add a row").click()
+    page.keyboard.type("Half-life")
+    page.wait_for_function("() => Object.keys(localStorage).some(k => k.startsWith('drugref:draft:'))")
+    page.reload()
+    assert grid.get_by_label("Attribute of row 8").count() == 0
+    page.locator("#desk-recovery").get_by_role("button", name="Restore your unsaved text from").click()
+    assert grid.get_by_label("Attribute of row 8").input_value() == "Half-life"
+
+    grid.get_by_role("button", name="Edit as text").click()
+    text = page.locator("textarea[name='comparisons-0-grid']")
+    assert text.is_visible() and "| Half-life |" in text.input_value()
+    text.fill(text.input_value().replace("| Half-life |", "| Half-life (days) |"))
+    grid.get_by_role("button", name="Edit as a grid").click()
+    assert text.is_hidden()
+    assert grid.get_by_label("Attribute of row 8").input_value() == "Half-life (days)"
