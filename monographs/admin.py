@@ -4,19 +4,20 @@ from __future__ import annotations
 
 import datetime as dt
 import zoneinfo
+from dataclasses import dataclass
 
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q
-from django.http import HttpResponseNotAllowed, HttpResponseRedirect
+from django.http import HttpResponseNotAllowed, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.template.defaultfilters import pluralize
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 
-from . import diff, notifications, proposals, workflow
+from . import diff, notifications, presence, proposals, workflow
 from .bounds import BODY_LIMIT, FIELD_LIMIT, MarkdownRefused, check_markdown
 from .importers.sources import WARNINGS_KEY
 from .links import broken_links
@@ -461,8 +462,31 @@ class EventInline(admin.TabularInline):
         return False
 
 
+@dataclass
+class Clash:
+    """What the merge view shows after a save clash: the version saved since, and each field that differs."""
+
+    version: int
+    updated_at: dt.datetime
+    saved_by: str  # who made the last edit, as far as the history says
+    fields: list[dict]
+
+
+def _plain(text) -> str:
+    return (text or "").replace("\r\n", "\n").strip()
+
+
 class RevisionForm(forms.ModelForm):
+    """A draft's fields, saved only against the version the editor read (workflow.save_draft).
+
+    On a clash the form is shown again with `clash` set: the template shows the editor's text, the saved
+    text and the diff, and three buttons post `_merge` with the version read at the clash (`merge_version`).
+    Taking mine or saving the edited merge is checked against that version, so a merge made stale by a
+    third save clashes again.
+    """
+
     expected_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    clash: Clash | None = None
 
     class Meta:
         model = Revision
@@ -479,17 +503,59 @@ class RevisionForm(forms.ModelForm):
     def clean_summary(self):
         return bounded_markdown(self.cleaned_data["summary"], "The summary")
 
+    def _merged(self, cleaned: dict) -> None:
+        """The edited merge (`merged_<field>`) in place of the form's fields, checked as the fields are."""
+        limits = {"body": BODY_LIMIT, "summary": FIELD_LIMIT}
+        for name in workflow.EDITABLE_FIELDS:
+            key = f"merged_{name}"
+            if key not in self.data:
+                continue
+            label = str(self.fields[name].label).lower()
+            try:
+                value = self.fields[name].clean(self.data[key])
+            except ValidationError as exc:
+                self.add_error(None, ValidationError(f"The merged {label}: {exc.messages[0]}"))
+                continue
+            try:
+                bounded_markdown(value, f"The merged {label}", limits.get(name, FIELD_LIMIT))
+            except ValidationError as exc:
+                self.add_error(None, exc)
+                continue
+            cleaned[name] = value
+
     def clean(self):
         cleaned = super().clean()
-        if self.instance.pk and self.instance.is_editable:
-            expected = cleaned.get("expected_version")
-            current = Revision.objects.filter(pk=self.instance.pk).values_list("version", flat=True).first()
-            if expected is None or expected != current:
-                raise ValidationError(
-                    "Someone else saved this draft after you opened it, so your changes were not saved. "
-                    "Your text is still in the form below: copy it, reload the page, and merge your changes."
-                )
+        if not (self.instance.pk and self.instance.is_editable):
+            return cleaned
+        expected = cleaned.get("expected_version")
+        choice = self.data.get("_merge")
+        if choice in ("mine", "edit"):
+            merge_version = self.data.get("merge_version", "")
+            expected = int(merge_version) if merge_version.isascii() and merge_version.isdigit() else None
+            cleaned["expected_version"] = expected
+            if choice == "edit":
+                self._merged(cleaned)
+        saved = Revision.objects.filter(pk=self.instance.pk).first()
+        if saved is not None and (expected is None or expected != saved.version):
+            self.clash = self._clash(saved, cleaned)
+            raise ValidationError(
+                "Someone else saved this draft after you opened it, so your changes were not saved. "
+                "Your text is still in the form below; choose, above, to save yours, keep theirs, or merge the two."
+            )
         return cleaned
+
+    def _clash(self, saved: Revision, cleaned: dict) -> Clash:
+        fields = []
+        for name in workflow.EDITABLE_FIELDS:
+            mine = cleaned.get(name, self.data.get(name, ""))
+            theirs = getattr(saved, name)
+            if _plain(mine) != _plain(theirs):  # a browser sends CRLF and the form strips the ends
+                html, _numbers = diff.word_diff(theirs or "", mine or "")
+                label = str(self.fields[name].label)
+                fields.append({"name": name, "label": label, "mine": mine, "saved": theirs, "diff": html})
+        last = saved.events.filter(details__action="edit").select_related("actor").order_by("-sequence").first()
+        by = (last.actor.get_full_name() or last.actor.get_username()) if last and last.actor else ""
+        return Clash(saved.version, saved.updated_at, by, fields)
 
 
 # What a move did, in an editor's words, after "“Denosumab” r3: ".
@@ -636,6 +702,10 @@ class RevisionAdmin(admin.ModelAdmin):
         return back
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        if request.method == "POST" and object_id and request.POST.get("_merge") == "saved":
+            # "Keep the saved one": nothing of this editor's is written; the page opens on the saved draft.
+            self.message_user(request, "Kept the saved draft; your changes were set aside.", messages.INFO)
+            return HttpResponseRedirect(request.path)
         try:
             return super().changeform_view(request, object_id, form_url, extra_context)
         except workflow.EditConflict:
@@ -662,6 +732,9 @@ class RevisionAdmin(admin.ModelAdmin):
                     **_conversation(revision),
                     "server_time_zone": timezone.get_default_timezone_name(),
                     # What the importer changed or could not keep (sources.WARNINGS_KEY in the provenance).
+                    # A soft lock: who else has this draft open (monographs/presence.py); it never blocks.
+                    "others_here": presence.here(revision.pk, request.user) if revision.is_editable else [],
+                    "heartbeat": presence.HEARTBEAT,
                     "import_warnings": (revision.source_meta or {}).get(WARNINGS_KEY, [])
                     if isinstance(revision.source_meta, dict)
                     else [],
@@ -686,6 +759,7 @@ class RevisionAdmin(admin.ModelAdmin):
             path("<int:pk>/workflow/<str:action>/", view(self.workflow_view), name="monographs_revision_workflow"),
             path("<int:pk>/diff/", view(self.diff_view), name="monographs_revision_diff"),
             path("<int:pk>/preview/", view(self.preview_view), name="monographs_revision_preview"),
+            path("<int:pk>/presence/", view(self.presence_view), name="monographs_revision_presence"),
         ] + super().get_urls()
 
     def _revision(self, request, pk) -> Revision:
@@ -746,6 +820,15 @@ class RevisionAdmin(admin.ModelAdmin):
         if done:
             self.message_user(request, f"“{revision.title}” r{revision.number}: {DONE[action]}.")
         return back
+
+    def presence_view(self, request, pk):
+        """The revision page's heartbeat: record this editor as here; say who else is (a soft lock)."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        revision = self._revision(request, pk)
+        others = presence.here(revision.pk, request.user) if revision.is_editable else []
+        shown = [{"name": o["name"], "minutes": o["minutes"], "text": o["text"]} for o in others]
+        return JsonResponse({"others": shown})
 
     def diff_view(self, request, pk):
         """The proof-reader's page: the changes, the revision as readers will get it, and the sign-off buttons.
