@@ -660,7 +660,7 @@ def approve_change(proposal: ProposedChange, user, comment: str = "") -> None:
             at=locked.decided_at,
             fields=["decided_by", "decided_at"],
         )
-        announce(drugs=refresh["drugs"])
+        announce(drugs=refresh["drugs"], monographs=refresh.get("monographs", []))
     proposal.status, proposal.decided_by, proposal.decided_at = locked.status, user, locked.decided_at
 
 
