@@ -19,6 +19,7 @@ from monographs.models import (
     LegacyPath,
     Monograph,
     Revision,
+    Topic,
     WorkflowEvent,
 )
 
@@ -34,6 +35,7 @@ CONTENT_MODELS = [
     Alias,
     BrandName,
     Author,
+    Topic,
     Monograph,
     LegacyPath,
     Revision,

@@ -225,3 +225,52 @@ def test_a_topics_name_and_address_change_only_by_an_approved_proposal(client, i
     response = client.get("/topics/gum-abscess/more-info/")  # the old address of each level still leads there
     assert (response.status_code, response["Location"]) == (301, "/topics/dental-abscess/more-info/")
     assert {hit.url for hit in search("dental").hits} >= {"/topics/dental-abscess/"}
+
+
+def test_an_author_creates_a_topic_and_its_first_level_in_the_admin_and_previews_it(client, imported):
+    author = make_user("ann", "Authors")
+    client.force_login(author)
+    response = client.post("/admin/monographs/topic/add/", {"name": "Dry socket", "slug": "dry-socket"})
+    assert response.status_code == 302
+    topic = Topic.objects.get(slug="dry-socket")  # creating is direct: nothing is public until a revision is
+    form = {
+        "topic": topic.pk,
+        "level": 2,
+        "slug": "dry-socket-more-information",
+        "kind": "patient",
+        "review_interval_months": 12,
+        "title": "Dry socket",
+        "legacy_paths-TOTAL_FORMS": 0,
+        "legacy_paths-INITIAL_FORMS": 0,
+        "revisions-TOTAL_FORMS": 0,
+        "revisions-INITIAL_FORMS": 0,
+    }
+    response = client.post("/admin/monographs/monograph/add/", {**form, "drug": Drug.objects.get().pk})
+    assert response.status_code == 200 and "choose exactly one" in response.content.decode()
+    response = client.post("/admin/monographs/monograph/add/", form)
+    assert response.status_code == 302
+    draft = Revision.objects.get(monograph__topic=topic)
+    soup = BeautifulSoup(client.get(f"/admin/monographs/revision/{draft.pk}/preview/").content, "html.parser")
+    assert "Preview" in soup.select_one("[role=status]").get_text()
+    assert soup.select_one(".reading-level").get_text() == "Reading level 2: More information"
+    assert "Dry socket" not in page(client, "/topics/").get_text()  # a draft is not public
+    assert client.get("/topics/dry-socket/").status_code == 404
+
+
+def test_topics_survive_a_dump_and_load(client, imported, tmp_path):
+    from io import StringIO
+
+    from .conftest import CONTENT_MODELS
+
+    out = StringIO()
+    exclude = ["monographs.searchentry", "monographs.searchword"]
+    call_command("dumpdata", "monographs", natural_foreign=True, natural_primary=True, exclude=exclude, stdout=out)
+    backup = tmp_path / "backup.json"
+    backup.write_text(out.getvalue(), encoding="utf-8")
+    Revision.objects.all().delete()
+    Monograph.objects.all().delete()
+    for model in CONTENT_MODELS:
+        model.objects.all().delete()
+    call_command("loaddata", str(backup), verbosity=0)
+    assert Topic.objects.get().monographs.count() == 3
+    assert page(client, LEVEL_URLS[1]).select_one(".reading-level").get_text().startswith("Reading level 2")
