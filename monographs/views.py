@@ -275,20 +275,27 @@ def topic_detail(request, slug, level=""):
     return topic_monograph_page(request, monograph)
 
 
-def citing_drugs(topic: Topic):
+def citing_drugs(topic: Topic) -> list[Drug]:
     """Drugs whose live monographs link to one of the topic's addresses, old (its source uris) or new.
 
-    One scan of the live bodies for Markdown link targets, on a page the whole-page cache keeps.
+    The database looks for the addresses' common beginnings as Markdown link targets (one scan of the
+    live bodies, on a page the whole-page cache keeps); Python then drops bodies that only share a
+    beginning ("…/abscess-of-the-lip" for "…/abscess").
     """
     paths = list(LegacyPath.objects.filter(monograph__topic=topic).values_list("path", flat=True))
     paths.append(f"/topics/{topic.slug}")
-    targets = [f"]({path}{end}" for path in paths for end in (")", "/)", " ", "/ ", "#", "/#")]
-    cited = (
+    prefixes = {topic.source_key, f"/topics/{topic.slug}"} if topic.source_key else set(paths)
+    link = re.compile(
+        r"\]\((?:" + "|".join(re.escape(path) for path in paths) + r")(?:/(?:more-info|detailed))?/?[)#\s]"
+    )
+    candidates = (
         Revision.objects.live()
         .filter(monograph__drug__isnull=False)
-        .filter(reduce(or_, (Q(body__contains=target) for target in targets)))
+        .filter(reduce(or_, (Q(body__contains=f"]({prefix}") for prefix in prefixes if prefix)))
+        .values_list("monograph__drug_id", "body")
     )
-    return Drug.objects.filter(monographs__revisions__in=cited).distinct().order_by("name")
+    ids = {drug_id for drug_id, body in candidates if link.search(body)}
+    return list(Drug.objects.filter(pk__in=ids).order_by("name")) if ids else []
 
 
 def topic_monograph_page(request, monograph: Monograph, revision: Revision | None = None, preview: bool = False):

@@ -76,8 +76,12 @@ def test_each_level_says_which_it_is_and_links_to_the_others(client, imported):
 
 
 def test_the_topic_page_lists_the_drugs_that_cite_it(client, imported):
+    from . import factories
+
+    factories.monograph(factories.drug("Clindamycin"), body="See [the topic](/topics/gum-abscess/detailed/).")
+    factories.monograph(factories.drug("Metronidazole"), body="Not [this one](/diagnosis/a-z/gum-abscessus).")
     section = page(client, LEVEL_URLS[0]).find(id="citing-drugs").parent
-    assert [a["href"] for a in section.find_all("a")] == ["/drugs/amoxicillin/"]
+    assert [a["href"] for a in section.find_all("a")] == ["/drugs/amoxicillin/", "/drugs/clindamycin/"]
 
 
 def test_legacy_uris_of_each_level_answer_301_to_the_level(client, imported):
