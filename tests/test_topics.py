@@ -278,3 +278,13 @@ def test_topics_survive_a_dump_and_load(client, imported, tmp_path):
     call_command("loaddata", str(backup), verbosity=0)
     assert Topic.objects.get().monographs.count() == 3
     assert page(client, LEVEL_URLS[1]).select_one(".reading-level").get_text().startswith("Reading level 2")
+
+
+def test_a_cached_topic_page_follows_its_other_levels(client, imported):
+    assert len(page(client, LEVEL_URLS[0]).select("nav.reading-levels a")) == 2  # rendered and cached
+    detailed = Monograph.objects.get(topic__slug="gum-abscess", level=3)
+    workflow.unpublish(detailed.live_revision, make_user("pat", "Publishers"), "Being rewritten")
+    nav = page(client, LEVEL_URLS[0]).select_one("nav.reading-levels")
+    assert [a["href"] for a in nav.find_all("a")] == [LEVEL_URLS[1]]
+    response = client.get(LEVEL_URLS[0], HTTP_IF_MODIFIED_SINCE="Wed, 21 Oct 2099 07:28:00 GMT")
+    assert response.status_code == 304  # conditional GETs: Last-Modified is when the level went live
