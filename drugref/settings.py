@@ -212,6 +212,10 @@ MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "media"))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 FIXTURE_DIRS = [BASE_DIR / "fixtures"]
 
+# Format A sources (the patient-information site): a page whose `uri` starts with this is a drug page;
+# any other page whose title names no known drug is a topic (README, "Topics").  Empty: every page is a drug's.
+DRUGREF_MEDICATION_URI_PREFIX = os.environ.get("DRUGREF_MEDICATION_URI_PREFIX", "treatment/other/medication/")
+
 # One renderer for pages, the admin's live preview, feeds and exports.
 MARKDOWNX_MARKDOWNIFY_FUNCTION = "monographs.rendering.render_markdown"
 MARKDOWNX_MEDIA_PATH = "markdownx/"

@@ -35,6 +35,7 @@ from .models import (
     Monograph,
     ProposedChange,
     Revision,
+    Topic,
     WorkflowEvent,
 )
 from .views import monograph_page
@@ -152,6 +153,22 @@ class DrugAdmin(ProposeChanges, admin.ModelAdmin):
     inlines = [BrandNameInline, AliasInline]
 
 
+@admin.register(Topic)
+class TopicAdmin(ProposeChanges, admin.ModelAdmin):
+    """A topic's name and address are what readers see, so a change to them is proposed like a drug's.
+    Its reading levels are monographs (choose the topic on the monograph)."""
+
+    list_display = ["name", "slug", "levels"]
+    search_fields = ["name", "slug", "monographs__revisions__title"]
+    prepopulated_fields = {"slug": ["name"]}
+    readonly_fields = ["source_key", "levels"]
+
+    @admin.display(description="reading levels")
+    def levels(self, obj):
+        found = [f"{m.level}. {m.get_level_display()} ({m.slug})" for m in obj.monographs.order_by("level")]
+        return "; ".join(found) or "—"
+
+
 @admin.register(Author)
 class AuthorAdmin(admin.ModelAdmin):
     list_display = ["name", "user"]
@@ -203,14 +220,16 @@ class NewMonographForm(forms.ModelForm):
 
     class Meta:
         model = Monograph
-        fields = ["drug", "slug", "kind", "is_primary", "review_interval_months"]
+        fields = ["drug", "topic", "level", "slug", "kind", "is_primary", "review_interval_months"]
 
 
 @admin.register(Monograph)
 class MonographAdmin(ProposeChanges, admin.ModelAdmin):
-    list_display = ["slug", "drug", "kind", "is_primary", "live", "next_review"]
-    list_filter = [ReviewDueFilter, "kind", "is_primary"]
-    search_fields = ["slug", "drug__name", "drug__brands__name", "drug__aliases__name", "revisions__title"]
+    list_display = ["slug", "drug", "topic", "level", "kind", "is_primary", "live", "next_review"]
+    list_filter = [ReviewDueFilter, "kind", "is_primary", "level"]
+    search_fields = [
+        *("slug", "drug__name", "drug__brands__name", "drug__aliases__name", "topic__name", "revisions__title")
+    ]
     readonly_fields = ["source_key", "next_review"]
     inlines = [LegacyPathInline, RevisionInline]
     change_form_template = "admin/monographs/monograph/change_form.html"
@@ -222,8 +241,9 @@ class MonographAdmin(ProposeChanges, admin.ModelAdmin):
 
     def get_fields(self, request, obj=None):
         if obj is None:
-            return ["drug", "slug", "kind", "is_primary", "review_interval_months", "title"]
-        fields = ["drug", "slug", "kind", "is_primary", "review_interval_months", "next_review", "source_key"]
+            return ["drug", "topic", "level", "slug", "kind", "is_primary", "review_interval_months", "title"]
+        fields = ["drug", "topic", "level", "slug", "kind", "is_primary", "review_interval_months"]
+        fields += ["next_review", "source_key"]
         return fields + [self.PROPOSAL_NOTE]
 
     @admin.display(description="live revision")

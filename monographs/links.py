@@ -42,7 +42,7 @@ def _live_monograph(**lookup) -> bool:
     return Monograph.objects.filter(**lookup, revisions__status=Revision.Status.PUBLISHED).exists()
 
 
-def _slug_target_exists(view: str, slug: str) -> bool:
+def _slug_target_exists(view: str, slug: str, level: str = "") -> bool:
     if view == "drug":
         drug = (
             Drug.objects.filter(slug=slug).first()
@@ -52,6 +52,11 @@ def _slug_target_exists(view: str, slug: str) -> bool:
         return drug is not None and _live_monograph(drug=drug, is_primary=True)
     if view == "monograph":
         return _live_monograph(slug=slug)
+    if view in ("topic", "topic_level"):  # the topic's address answers while any of its levels is live
+        levels = {path: number for number, path in Monograph.LEVEL_PATHS.items()}
+        if view == "topic":
+            return _live_monograph(topic__slug=slug)
+        return level in levels and _live_monograph(topic__slug=slug, level=levels[level])
     if view == "class":
         return DrugClass.objects.filter(slug=slug).exists()
     if view == "comparison":
@@ -68,7 +73,7 @@ def link_target_exists(href: str) -> bool:
     except Resolver404:
         match = None
     if match is not None and match.namespace == "monographs" and "slug" in match.kwargs:
-        return _slug_target_exists(match.url_name, match.kwargs["slug"])
+        return _slug_target_exists(match.url_name, match.kwargs["slug"], match.kwargs.get("level", ""))
     if match is not None:
         return True
     return LegacyPath.objects.filter(

@@ -264,6 +264,47 @@ class Author(models.Model):
         return (self.slug,)
 
 
+class TopicQuerySet(models.QuerySet):
+    def with_live_content(self):
+        return self.filter(monographs__revisions__status=Revision.Status.PUBLISHED).distinct()
+
+
+class TopicManager(SlugManager.from_queryset(TopicQuerySet)):
+    pass
+
+
+class Topic(models.Model):
+    """What a monograph that belongs to no drug is about: a condition, a procedure or a test.
+
+    A topic is written for readers at up to three reading levels, one monograph each (Monograph.level).
+    """
+
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=200, unique=True)
+    source_key = models.CharField(
+        max_length=300,
+        unique=True,
+        null=True,
+        blank=True,
+        help_text="Identity of the source pages this topic is imported from (their uri without the level)",
+    )
+
+    objects = TopicManager()
+    NATURAL_KEY = ("slug",)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+    def natural_key(self):
+        return (self.slug,)
+
+    def get_absolute_url(self):
+        return reverse("monographs:topic", args=[self.slug])
+
+
 class MonographQuerySet(models.QuerySet):
     def live_about(self, drug: Drug):
         """The drug's monographs that have a live revision, each with it as `live` (a one-item list)."""
@@ -289,8 +330,29 @@ class Monograph(models.Model):
         REFERENCE = "reference", "Drug reference"
         PATIENT = "patient", "Patient information"
 
+    class Level(models.IntegerChoices):
+        """A topic's reading levels; each has its address under the topic's (`path`, see level_path)."""
+
+        BASIC = 1, "Introduction"
+        MORE = 2, "More information"
+        DETAILED = 3, "Detailed"
+
+    # The address of each level under its topic's, and the end of a source uri naming that level.
+    LEVEL_PATHS = {Level.BASIC: "", Level.MORE: "more-info", Level.DETAILED: "detailed"}
+
     slug = models.SlugField(max_length=200, unique=True)
-    drug = models.ForeignKey(Drug, on_delete=models.PROTECT, related_name="monographs")
+    drug = models.ForeignKey(Drug, null=True, blank=True, on_delete=models.PROTECT, related_name="monographs")
+    topic = models.ForeignKey(
+        Topic,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="monographs",
+        help_text="For a monograph about no drug: the topic it is a reading level of",
+    )
+    level = models.PositiveSmallIntegerField(
+        choices=Level.choices, null=True, blank=True, help_text="A topic's reading level (topics only)"
+    )
     kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.REFERENCE)
     is_primary = models.BooleanField(default=False, help_text="Shown on the drug's own page")
     source_key = models.CharField(
@@ -313,6 +375,19 @@ class Monograph(models.Model):
                 fields=["drug"], condition=Q(is_primary=True), name="one_primary_monograph_per_drug"
             ),
             models.CheckConstraint(condition=Q(kind__in=["reference", "patient"]), name="monograph_kind_valid"),
+            models.CheckConstraint(
+                condition=Q(drug__isnull=True) ^ Q(topic__isnull=True),
+                name="monograph_of_drug_or_topic",
+                violation_error_message="A monograph is about a drug or a topic: choose exactly one.",
+            ),
+            models.CheckConstraint(
+                condition=Q(topic__isnull=True, level__isnull=True)
+                | Q(topic__isnull=False, level__isnull=False, level__in=[1, 2, 3], is_primary=False),
+                name="topic_monograph_has_level",
+                violation_error_message="A topic's monograph needs a reading level and is never a drug's primary "
+                "monograph; a drug's monograph has no reading level.",
+            ),
+            models.UniqueConstraint(fields=["topic", "level"], name="one_monograph_per_topic_level"),
         ]
 
     def __str__(self):
@@ -322,9 +397,29 @@ class Monograph(models.Model):
         return (self.slug,)
 
     def get_absolute_url(self):
+        if self.topic_id is not None:
+            return self.topic_level_url(self.topic.slug, self.level)
         if self.is_primary:
             return reverse("monographs:drug", args=[self.drug.slug])
         return reverse("monographs:monograph", args=[self.slug])
+
+    @classmethod
+    def topic_level_url(cls, topic_slug: str, level: int) -> str:
+        path = cls.LEVEL_PATHS[level]
+        if not path:
+            return reverse("monographs:topic", args=[topic_slug])
+        return reverse("monographs:topic_level", args=[topic_slug, path])
+
+    def kind_label(self) -> str:
+        """What readers are told the page is: its kind, or for a topic its reading level."""
+        if self.topic_id is not None:
+            return f"Topic, {self.get_level_display().lower()}"
+        return self.get_kind_display()
+
+    @property
+    def about(self) -> Drug | Topic:
+        """The drug or the topic this monograph is about."""
+        return self.drug if self.drug_id is not None else self.topic
 
     @property
     def live_revision(self) -> Revision | None:
@@ -376,7 +471,7 @@ class RevisionQuerySet(models.QuerySet):
 
     def with_content(self):
         """Everything a page shows, in a fixed number of queries whatever the revision holds."""
-        return self.select_related("monograph__drug").prefetch_related(
+        return self.select_related("monograph__drug", "monograph__topic").prefetch_related(
             "credits__author",
             "faqs",
             "comparisons__attributes",
@@ -386,7 +481,7 @@ class RevisionQuerySet(models.QuerySet):
 
     def for_page(self):
         """What a public page shows beside the rendered body: the monograph, its drug and the credits."""
-        return self.select_related("monograph__drug").prefetch_related("credits__author")
+        return self.select_related("monograph__drug", "monograph__topic").prefetch_related("credits__author")
 
 
 class LiveStamp(NamedTuple):
@@ -399,9 +494,16 @@ class LiveStamp(NamedTuple):
 
 
 class RevisionManager(models.Manager.from_queryset(RevisionQuerySet)):
-    def live_stamp(self, *, drug_slug: str | None = None, monograph_slug: str | None = None) -> LiveStamp | None:
-        """Which revision of a drug's primary monograph, or of a monograph, is live, when it was published,
-        and the content generation (None when nothing is live).
+    def live_stamp(
+        self,
+        *,
+        drug_slug: str | None = None,
+        monograph_slug: str | None = None,
+        topic_slug: str | None = None,
+        level: int | None = None,
+    ) -> LiveStamp | None:
+        """Which revision of a drug's primary monograph, of a monograph, or of a topic's reading level is
+        live, when it was published, and the content generation (None when nothing is live).
 
         Plain SQL: every public page view asks it, cached or not (it stamps the cached page and answers
         conditional GETs), and building this three-table query through the ORM cost ten times what the
@@ -411,13 +513,17 @@ class RevisionManager(models.Manager.from_queryset(RevisionQuerySet)):
         generation = ContentGeneration.table
         if drug_slug is not None:
             where, value = "d.slug = %s AND m.is_primary = %s", [drug_slug, True]
+            join = f" JOIN {drug} d ON d.id = m.drug_id"
+        elif topic_slug is not None:
+            where, value = "t.slug = %s AND m.level = %s", [topic_slug, level]
+            join = f" JOIN {Topic._meta.db_table} t ON t.id = m.topic_id"
         else:
-            where, value = "m.slug = %s", [monograph_slug]
+            where, value, join = "m.slug = %s", [monograph_slug], ""  # a topic's monograph has no drug
         with connection.cursor() as cursor:
             cursor.execute(
                 f"SELECT r.id, r.published_at, (SELECT g.value FROM {generation} g WHERE g.id = 1)"  # noqa: S608
                 f" FROM {revision} r"  # table names from the models
-                f" JOIN {monograph} m ON m.id = r.monograph_id JOIN {drug} d ON d.id = m.drug_id"
+                f" JOIN {monograph} m ON m.id = r.monograph_id{join}"
                 f" WHERE {where} AND r.status = %s LIMIT 1",
                 [*value, Revision.Status.PUBLISHED],
             )
@@ -882,6 +988,7 @@ class ProposedChange(models.Model):
         DRUG = "drug", "drug"
         DRUG_CLASS = "drugclass", "drug class"
         MONOGRAPH = "monograph", "monograph"
+        TOPIC = "topic", "topic"
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     target = models.CharField(max_length=20, choices=Target.choices)
@@ -917,7 +1024,7 @@ class ProposedChange(models.Model):
                 condition=Q(status__in=["proposed", "applied", "rejected", "withdrawn"]), name="proposal_status_valid"
             ),
             models.CheckConstraint(
-                condition=Q(target__in=["drug", "drugclass", "monograph"]), name="proposal_target_valid"
+                condition=Q(target__in=["drug", "drugclass", "monograph", "topic"]), name="proposal_target_valid"
             ),
         ]
 
@@ -929,7 +1036,7 @@ class ProposedChange(models.Model):
 
     @property
     def target_model(self):
-        return {"drug": Drug, "drugclass": DrugClass, "monograph": Monograph}[self.target]
+        return {"drug": Drug, "drugclass": DrugClass, "monograph": Monograph, "topic": Topic}[self.target]
 
     def target_object(self):
         return self.target_model.objects.filter(pk=self.object_id).first()

@@ -389,7 +389,9 @@ def cancel_schedule(revision: Revision, user, comment: str = "") -> None:
 
 
 def _supersede_live(monograph: Monograph, user, comment: str, at: dt.datetime) -> None:
-    for live in Revision.objects.select_for_update().filter(monograph=monograph).live():
+    # Unordered: the default order (monograph, then its drug's name) would outer-join the nullable drug,
+    # and PostgreSQL cannot lock the nullable side of an outer join.
+    for live in Revision.objects.select_for_update().filter(monograph=monograph).live().order_by():
         _move(live, "supersede", user, comment, at=at)
 
 
@@ -643,7 +645,7 @@ def approve_change(proposal: ProposedChange, user, comment: str = "") -> None:
     with transaction.atomic():
         locked = _locked_proposal(proposal)
         _check(locked, "approve_change", user, comment)
-        target = locked.target_model.objects.select_for_update().filter(pk=locked.object_id).first()
+        target = locked.target_model.objects.select_for_update().filter(pk=locked.object_id).order_by("pk").first()
         if target is None:
             raise WorkflowError(f"The {locked.get_target_display()} “{locked.object_name}” no longer exists.")
         try:
@@ -660,7 +662,7 @@ def approve_change(proposal: ProposedChange, user, comment: str = "") -> None:
             at=locked.decided_at,
             fields=["decided_by", "decided_at"],
         )
-        announce(drugs=refresh["drugs"])
+        announce(drugs=refresh["drugs"], monographs=refresh.get("monographs", []))
     proposal.status, proposal.decided_by, proposal.decided_at = locked.status, user, locked.decided_at
 
 

@@ -40,6 +40,7 @@ from ..signals import announce
 from .assets import AssetLibrary
 from .cleaning import is_misspelling
 from .sources import FORMAT_B, FORMAT_LABELS, ParsedDocument, SourceError, iter_source_paths, parse_document
+from .topics import topic_monograph, topic_page
 
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
@@ -218,7 +219,8 @@ def _comparison(revision: Revision, parsed) -> None:
     write_table(comparison, parsed.subjects, list(zip(parsed.attributes, parsed.cells, strict=True)))
 
 
-def _write(doc: ParsedDocument, report: ImportReport) -> None:
+def _drug_monograph(doc: ParsedDocument) -> tuple[Monograph, Drug]:
+    """The document's drug (with its classes, ban and brands as the document gives them) and monograph."""
     drug = resolve_drug(doc)
     for class_name in doc.classes:
         drug.classes.add(
@@ -233,8 +235,17 @@ def _write(doc: ParsedDocument, report: ImportReport) -> None:
         if brand and brand.drug_id != drug.pk:
             raise SourceError(doc.path, f"brand name “{name}” is already recorded for {brand.drug}")
         BrandName.objects.update_or_create(slug=slug, defaults={"drug": drug, "name": name, "notes": notes[:500]})
+    return _monograph(doc, drug), drug
 
-    monograph = _monograph(doc, drug)
+
+def _write(doc: ParsedDocument, report: ImportReport) -> None:
+    page = topic_page(doc)
+    # Outside the medication section, a page is a topic unless its title names a known drug: its INN, an
+    # alias or a brand, or one of them misspelt by a slip (as resolve_drug reads titles).
+    if page is not None and find_drug(doc.title) is None and not _near_misses(doc.title):
+        monograph, drug = topic_monograph(doc, page), None
+    else:
+        monograph, drug = _drug_monograph(doc)
     for path in doc.legacy_paths:
         existing = LegacyPath.objects.filter(path=path).first()
         if existing and existing.monograph_id != monograph.pk:
@@ -291,9 +302,9 @@ def _write(doc: ParsedDocument, report: ImportReport) -> None:
         monograph.next_review = add_months(changed_at.date(), monograph.review_interval_months)
         monograph.save(update_fields=["next_review"])
     # The live revision changed: the drug's other monographs carry its names too (a brand or alias
-    # this document added), so the whole drug is reindexed.  The batch moves the content generation on
-    # once, at its end (see import_sources).
-    announce(drugs=[drug], generation=False)
+    # this document added), so the whole drug is reindexed (a topic's page: the page).  The batch moves the
+    # content generation on once, at its end (see import_sources).
+    announce(drugs=[drug] if drug else [], monographs=[] if drug else [monograph], generation=False)
     (report.updated if live is not None else report.created).append(doc.filename)
 
 
