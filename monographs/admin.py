@@ -16,6 +16,7 @@ from django.template.defaultfilters import pluralize
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.text import slugify
 
 from . import diff, notifications, presence, proposals, workflow
 from .bounds import BODY_LIMIT, FIELD_LIMIT, MarkdownRefused, check_markdown
@@ -216,11 +217,73 @@ class RevisionInline(admin.TabularInline):
 
 
 class NewMonographForm(forms.ModelForm):
+    """One screen for a new monograph: its drug (chosen, or typed when drugref does not have it yet), the
+    first draft's title and body; the address is filled from the title and a drug's first monograph is its
+    primary one unless the editor says otherwise."""
+
+    new_drug = forms.CharField(
+        label="…or a new drug (INN)",
+        max_length=200,
+        required=False,
+        help_text="Type the INN of a drug drugref does not have yet (an INN it has picks that drug).",
+    )
     title = forms.CharField(max_length=300, help_text="Title of the first draft")
+    body = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 12}),
+        required=False,
+        help_text="Markdown. You can also write it in the draft after saving.",
+    )
 
     class Meta:
         model = Monograph
         fields = ["drug", "topic", "level", "slug", "kind", "is_primary", "review_interval_months"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.pending_drug = None
+        self.fields["slug"].required = False
+        self.fields["slug"].help_text = "The monograph's address; filled from the title when left empty."
+        self.fields["is_primary"].help_text = "Shown on the drug's own page; a drug's first monograph always is."
+
+    def clean(self):
+        data = super().clean()
+        name = " ".join(data.get("new_drug", "").split())
+        if name and (data.get("drug") or data.get("topic")):
+            self.add_error("new_drug", "Choose a drug (or a topic) or type a new drug's name, not both.")
+        elif name:
+            existing = Drug.objects.filter(name__iexact=name).first()
+            if existing is not None:
+                data["drug"] = existing
+            else:
+                drug = Drug(name=name, slug=slugify(name))
+                try:
+                    drug.full_clean()
+                except ValidationError as exc:
+                    self.add_error("new_drug", f"“{name}” cannot be a new drug: {' '.join(exc.messages)}")
+                else:
+                    self.pending_drug = drug
+        if not data.get("slug") and data.get("title"):
+            data["slug"] = _free_slug(slugify(data["title"])[:190] or "monograph")
+        drug = data.get("drug")
+        if self.pending_drug is not None or (
+            drug is not None and not Monograph.objects.filter(drug=drug, is_primary=True).exists()
+        ):
+            data["is_primary"] = True
+        return data
+
+    def _get_validation_exclusions(self):
+        exclude = super()._get_validation_exclusions()
+        if self.pending_drug is not None:
+            exclude.add("drug")  # saved with the monograph, in the same transaction (workflow.create_monograph)
+        return exclude
+
+
+def _free_slug(base: str) -> str:
+    slug, n = base, 1
+    while Monograph.objects.filter(slug=slug).exists():
+        n += 1
+        slug = f"{base}-{n}"
+    return slug
 
 
 @admin.register(Monograph)
@@ -241,7 +304,10 @@ class MonographAdmin(ProposeChanges, admin.ModelAdmin):
 
     def get_fields(self, request, obj=None):
         if obj is None:
-            return ["drug", "topic", "level", "slug", "kind", "is_primary", "review_interval_months", "title"]
+            return ["drug", "new_drug", "topic", "level", "title", "slug", "kind", "is_primary"] + [
+                "review_interval_months",
+                "body",
+            ]
         fields = ["drug", "topic", "level", "slug", "kind", "is_primary", "review_interval_months"]
         fields += ["next_review", "source_key"]
         return fields + [self.PROPOSAL_NOTE]
@@ -261,13 +327,25 @@ class MonographAdmin(ProposeChanges, admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         if change:
             return super().save_model(request, obj, form, change)  # a proposal (ProposeChanges)
+        new_drug = getattr(form, "pending_drug", None)
+        if new_drug is not None and not request.user.has_perm("monographs.add_drug"):
+            raise PermissionDenied("You do not have permission to add drugs: choose one drugref has.")
         try:
-            workflow.create_monograph(request.user, form.cleaned_data["title"], obj)
+            workflow.create_monograph(
+                request.user, form.cleaned_data["title"], obj, body=form.cleaned_data.get("body", ""), drug=new_drug
+            )
         except workflow.WorkflowError as exc:
             raise PermissionDenied(str(exc)) from exc
 
     def response_add(self, request, obj, post_url_continue=None):
         draft = obj.revisions.get()
+        self.message_user(
+            request,
+            f"“{draft.title}” is created with its first draft. Write it here, then press “Save and submit for "
+            "review” when it is ready: nothing is public until a proof-reader approves it and a publisher "
+            "publishes it.",
+            messages.SUCCESS,
+        )
         return HttpResponseRedirect(reverse("admin:monographs_revision_change", args=[draft.pk]))
 
     def get_urls(self):

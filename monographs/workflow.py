@@ -252,12 +252,16 @@ def _next_number(monograph: Monograph) -> int:
 # Revisions
 
 
-def create_monograph(user, title: str, monograph: Monograph) -> Monograph:
-    """Save a new monograph (an unsaved instance) with its first draft, empty but for the title."""
+def create_monograph(user, title: str, monograph: Monograph, body: str = "", drug=None) -> Monograph:
+    """Save a new monograph (an unsaved instance) with its first draft: the title, and the body if given.
+    With `drug` (an unsaved Drug), the new drug is saved with it, in the same transaction."""
     move = _check(None, "create", user, "")
     if not title.strip():
         raise WorkflowError("A new monograph needs the title of its first draft.")
     with transaction.atomic():
+        if drug is not None:
+            drug.save()
+            monograph.drug = drug
         monograph.save()
         moment = now()
         draft = Revision.objects.create(
@@ -265,10 +269,14 @@ def create_monograph(user, title: str, monograph: Monograph) -> Monograph:
             number=1,
             status=move.target,
             title=title.strip(),
+            body=body,
             created_by=user,
             created_at=moment,
             updated_at=moment,
         )
+        if body.strip():
+            draft.editors.add(user)  # whoever writes a draft's content is its author
+            credit_author(draft, author_for(user))
         _record(draft, "create", user, "Monograph created", at=moment)
     return monograph
 

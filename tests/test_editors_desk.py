@@ -111,3 +111,63 @@ def test_a_sent_back_draft_shows_the_change_request_at_the_top_and_the_thread(cl
     draft.submit(alice, "Interval back to 6 months")
     page = client.get(reverse("admin:monographs_revision_change", args=[draft.pk])).content.decode()
     assert 'id="change-request"' not in page and "The interval is 6 months in the SmPC" in page
+
+
+def new_monograph(client, **fields):
+    data = {
+        "kind": "reference",
+        "review_interval_months": 24,
+        "legacy_paths-TOTAL_FORMS": 0,
+        "legacy_paths-INITIAL_FORMS": 0,
+        "revisions-TOTAL_FORMS": 0,
+        "revisions-INITIAL_FORMS": 0,
+        **fields,
+    }
+    return client.post(reverse("admin:monographs_monograph_add"), data, follow=True)
+
+
+def test_one_screen_makes_a_new_drug_and_its_first_monograph(client, seeded, alice):
+    from monographs.models import Drug
+
+    client.force_login(alice)
+    response = new_monograph(client, new_drug="Romosozumab", title="Romosozumab", body="## Dosage\n\n210 mg monthly.")
+    drug = Drug.objects.get(name="Romosozumab")
+    monograph = Monograph.objects.get(drug=drug)
+    assert (monograph.slug, monograph.is_primary) == ("romosozumab", True)  # address from the title; primary
+    draft = monograph.revisions.get()
+    assert draft.body == "## Dosage\n\n210 mg monthly." and draft.status == S.DRAFT
+    assert [c.author.user for c in draft.authors] == [alice]
+    assert response.redirect_chain[-1][0] == reverse("admin:monographs_revision_change", args=[draft.pk])
+    assert "press “Save and submit for review” when it is ready" in response.content.decode()
+    assert client.get("/drugs/romosozumab/").status_code == 404  # nothing public before review
+
+
+def test_a_typed_name_drugref_has_picks_that_drug_and_a_second_monograph_is_not_primary(client, seeded, alice):
+    from monographs.models import Drug
+
+    client.force_login(alice)
+    new_monograph(client, new_drug="denosumab", title="Denosumab for men")
+    monograph = Monograph.objects.get(slug="denosumab-for-men")
+    assert monograph.drug == Drug.objects.get(slug="denosumab") and not monograph.is_primary
+    assert Drug.objects.filter(name__iexact="denosumab").count() == 1
+
+
+def test_a_slug_taken_gets_a_number_and_choosing_and_typing_a_drug_is_refused(client, seeded, alice):
+    from monographs.models import Drug
+
+    client.force_login(alice)
+    new_monograph(client, drug=Drug.objects.get(slug="denosumab").pk, title="Denosumab")
+    assert Monograph.objects.filter(slug="denosumab-2").exists()
+    response = new_monograph(client, drug=Drug.objects.get(slug="denosumab").pk, new_drug="Romosozumab", title="X")
+    assert "not both" in response.content.decode()
+    assert not Drug.objects.filter(name="Romosozumab").exists()
+
+
+def test_a_new_drug_that_clashes_is_refused_and_nothing_is_written(client, seeded, alice):
+    from monographs.models import Drug
+
+    client.force_login(alice)
+    before = Drug.objects.count()
+    response = new_monograph(client, new_drug="Denosumab!", title="")  # slug 'denosumab' is taken, no title
+    assert response.status_code == 200 and "cannot be a new drug" in response.content.decode()
+    assert Drug.objects.count() == before
