@@ -146,3 +146,21 @@ def test_a_brand_rename_is_proposed_approved_from_the_dashboard_and_a_submission
     assert monograph.revisions.open().get().status == Revision.Status.DRAFT
     page.context.close()
     context.close()
+
+
+def test_an_author_starts_a_new_drug_on_one_screen(browser, live_server, seeded):
+    make_user("alice", "Authors")
+    page = log_in(browser, live_server, "alice")
+    page.goto(f"{live_server.url}/admin/monographs/monograph/add/")
+    page.get_by_label("…or a new drug (INN)").fill("Romosozumab")
+    page.get_by_label("Title").fill("Romosozumab")
+    page.get_by_label("Body").fill("## Dosage\n\n210 mg once a month for 12 months.")
+    page.get_by_role("button", name="Save", exact=True).click()
+    page.get_by_text("is created with its first draft").wait_for()
+    screenshot(page, "new-drug-created")
+    draft = Revision.objects.get(monograph__drug__name="Romosozumab")
+    assert page.url == f"{live_server.url}/admin/monographs/revision/{draft.pk}/change/"
+    assert "210 mg once a month" in page.locator("#id_body").input_value()
+    monograph = draft.monograph
+    assert (monograph.slug, monograph.is_primary) == ("romosozumab", True)
+    page.context.close()
