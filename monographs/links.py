@@ -13,15 +13,20 @@ from .models import Alias, BrandName, Comparison, Drug, DrugClass, LegacyPath, M
 from .rendering import render_inline, render_revision
 
 
-def internal_links(revision: Revision) -> list[str]:
-    """Site-relative hrefs in the body, comparison tables and FAQ answers, in order, without repeats."""
+def internal_anchors(revision: Revision) -> list[tuple[str, str]]:
+    """(href, link text) of each site-relative link in the body, comparison tables and FAQ answers, in order."""
     html = render_revision(revision).html + "".join(render_inline(faq.answer) for faq in revision.faqs.all())
-    hrefs = []
+    anchors = []
     for anchor in BeautifulSoup(html, "html.parser").find_all("a", href=True):
         href = anchor["href"]
-        if href.startswith("/") and not href.startswith("//") and href not in hrefs:
-            hrefs.append(href)
-    return hrefs
+        if href.startswith("/") and not href.startswith("//"):
+            anchors.append((href, " ".join(anchor.get_text(" ").split())))
+    return anchors
+
+
+def internal_links(revision: Revision) -> list[str]:
+    """Site-relative hrefs in the body, comparison tables and FAQ answers, in order, without repeats."""
+    return list(dict.fromkeys(href for href, _ in internal_anchors(revision)))
 
 
 def _live_monograph(**lookup) -> bool:

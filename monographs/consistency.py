@@ -1,0 +1,308 @@
+"""Consistency across monographs: findings an editor-in-chief reviews before trusting the reference.
+
+Each check returns Findings.  A finding has a `key` (what it is about: a brand name, an alias, a pair
+of drugs…) and `evidence` (the facts that make it a finding); its fingerprint hashes both, so a
+dismissal (ConsistencyDismissal) holds only while the evidence stays the same.
+
+Names are matched as the search matches them: a drug's INN, brands and synonyms/former names, split
+into words by the search's own tokeniser (monographs.search.words) and compared case-insensitively,
+word for word.  Misspellings are left out: a recorded misspelling is a slip to correct, not a name.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from django.urls import reverse
+
+from .models import Alias, BrandName, ConsistencyDismissal, Drug, DrugClass, Monograph, Revision
+from .search import words
+
+# Kinds of finding, in the order the report shows them, with each group's heading.
+KINDS = {
+    "interaction_one_sided": "Interactions named on one side only",
+    "brand_shared": "Brand names claimed by two drugs",
+    "alias_clash": "Aliases that are another drug's name",
+    "class_without_live_drug": "Classes with no live drug",
+    "primary_missing": "Drugs without a live primary monograph",
+}
+
+EXCERPT = 400
+
+
+@dataclass(frozen=True)
+class Finding:
+    kind: str
+    key: str
+    message: str
+    evidence: tuple[str, ...]
+    fixes: tuple[tuple[str, str], ...] = ()  # (label, admin URL) where to fix it
+    basis: str = field(default="", repr=False)  # hashed with the evidence, not shown (a whole section)
+
+    @property
+    def fingerprint(self) -> str:
+        data = json.dumps([self.kind, self.key, list(self.evidence), self.basis], ensure_ascii=False)
+        return hashlib.sha256(data.encode("utf-8")).hexdigest()
+
+
+def _drug_fix(drug_id: int, name: str) -> tuple[str, str]:
+    return (f"Drug “{name}”", reverse("admin:monographs_drug_change", args=[drug_id]))
+
+
+# Names ------------------------------------------------------------------------------------------
+
+
+def brands_shared() -> list[Finding]:
+    claims = defaultdict(dict)
+    for name, drug_id, drug_name in BrandName.objects.values_list("name", "drug_id", "drug__name"):
+        claims[name.casefold()].setdefault(drug_id, (drug_name, name))
+    findings = []
+    for folded, drugs in sorted(claims.items()):
+        if len(drugs) < 2:
+            continue
+        ordered = sorted(drugs.items(), key=lambda item: item[1][0])
+        written = ordered[0][1][1]
+        findings.append(
+            Finding(
+                "brand_shared",
+                f"brand:{folded}",
+                f"The brand name “{written}” is claimed by {len(drugs)} drugs.",
+                tuple(f"“{brand}” is a brand of {drug}" for _, (drug, brand) in ordered),
+                tuple(_drug_fix(pk, drug) for pk, (drug, _) in ordered),
+            )
+        )
+    return findings
+
+
+def aliases_clashing() -> list[Finding]:
+    names = defaultdict(list)  # folded name → [(drug id, drug name, "INN" | "brand")]
+    for pk, name in Drug.objects.values_list("pk", "name"):
+        names[name.casefold()].append((pk, name, "INN"))
+    for drug_id, drug_name, brand in BrandName.objects.values_list("drug_id", "drug__name", "name"):
+        names[brand.casefold()].append((drug_id, drug_name, "brand"))
+    findings = []
+    aliases = Alias.objects.values_list("slug", "name", "kind", "drug_id", "drug__name").order_by("drug__name", "name")
+    for slug, name, kind, drug_id, drug_name in aliases:
+        for other_id, other_name, what in names.get(name.casefold(), []):
+            if other_id == drug_id:
+                continue
+            findings.append(
+                Finding(
+                    "alias_clash",
+                    f"alias:{slug}:{other_id}:{what}",
+                    f"“{name}”, a {Alias.Kind(kind).label} of {drug_name}, is the {what} of {other_name}.",
+                    (f"{drug_name}: {Alias.Kind(kind).label} “{name}”", f"{other_name}: {what} “{name}”"),
+                    (_drug_fix(drug_id, drug_name), _drug_fix(other_id, other_name)),
+                )
+            )
+    return findings
+
+
+def classes_without_live_drug() -> list[Finding]:
+    """A class counts as live when a drug with live content is in it or in a class nested in it."""
+    public = DrugClass.objects.public_ids()
+    return [
+        Finding(
+            "class_without_live_drug",
+            f"class:{slug}",
+            f"The class “{name}” has no drug with a live monograph (in it or in a class within it).",
+            (f"Class “{name}”: no live drug",),
+            ((f"Class “{name}”", reverse("admin:monographs_drugclass_change", args=[pk])),),
+        )
+        for pk, slug, name in DrugClass.objects.exclude(pk__in=public).values_list("pk", "slug", "name")
+    ]
+
+
+def primaries_missing() -> list[Finding]:
+    primaries = {
+        drug_id: (pk, slug)
+        for pk, slug, drug_id in Monograph.objects.filter(is_primary=True).values_list("pk", "slug", "drug_id")
+    }
+    live = set(Revision.objects.live().filter(monograph__is_primary=True).values_list("monograph_id", flat=True))
+    findings = []
+    for drug_id, slug, name in Drug.objects.values_list("pk", "slug", "name"):
+        primary = primaries.get(drug_id)
+        if primary is None:
+            why = f"{name} has no primary monograph."
+            fixes = (_drug_fix(drug_id, name),)
+        elif primary[0] not in live:
+            why = f"{name}'s primary monograph “{primary[1]}” is not published."
+            fixes = ((f"Monograph “{primary[1]}”", reverse("admin:monographs_monograph_change", args=[primary[0]])),)
+        else:
+            continue
+        findings.append(Finding("primary_missing", f"drug:{slug}", why, (why,), fixes))
+    return findings
+
+
+# Interactions -----------------------------------------------------------------------------------
+
+_HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
+_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
+_EMPHASIS = re.compile(r"[*_`]+")
+_MARKUP = re.compile(r"[>|]+")
+_SENTENCE_END = re.compile(r"(?<=[.!?;])\s+|\n+")
+
+
+def interaction_section(body: str) -> str | None:
+    """The text under the body's Markdown headings that contain “interaction” (to the next heading of
+    the same or a higher level); None when there is no such heading."""
+    parts, level = [], None
+    found = False
+    for line in body.splitlines():
+        heading = _HEADING.match(line)
+        if heading:
+            depth = len(heading.group(1))
+            if level is not None and depth <= level:
+                level = None
+            if level is None and "interaction" in heading.group(2).casefold():
+                level, found = depth, True
+                continue
+        if level is not None:
+            parts.append(line)
+    return "\n".join(parts).strip() if found else None
+
+
+def sentences(text: str) -> list[str]:
+    plain = _MARKUP.sub(" ", _EMPHASIS.sub("", _LINK.sub(r"\1", text)))
+    return [" ".join(s.split()) for s in _SENTENCE_END.split(plain) if s.strip(" -–—.")]
+
+
+class NameIndex:
+    """Every drug's names (INN, brands, synonyms and former names) as sequences of search words."""
+
+    def __init__(self):
+        self.names: dict[tuple[str, ...], set[int]] = defaultdict(set)
+        self.drugs: dict[int, str] = dict(Drug.objects.values_list("pk", "name"))
+        rows = [
+            *((pk, name) for pk, name in self.drugs.items()),
+            *BrandName.objects.values_list("drug_id", "name"),
+            *Alias.objects.exclude(kind=Alias.Kind.MISSPELLING).values_list("drug_id", "name"),
+        ]
+        for drug_id, name in rows:
+            key = tuple(words(name))
+            if key:
+                self.names[key].add(drug_id)
+        self.longest = max((len(key) for key in self.names), default=0)
+
+    def named_in(self, text: str) -> set[int]:
+        found, tokens = set(), words(text)
+        for start in range(len(tokens)):
+            for length in range(1, min(self.longest, len(tokens) - start) + 1):
+                found |= self.names.get(tuple(tokens[start : start + length]), set())
+        return found
+
+
+def interactions_one_sided() -> list[Finding]:
+    """Drug A's Interactions section names drug B, and B's live primary monograph's Interactions
+    section does not name A (or B's has none).  Drugs without a live primary monograph are left to
+    `primaries_missing`."""
+    index = NameIndex()
+    live = Revision.objects.live().filter(monograph__is_primary=True)
+    monographs, sections = {}, {}
+    for drug_id, monograph_id, body in live.values_list("monograph__drug_id", "monograph_id", "body").iterator():
+        monographs[drug_id] = monograph_id
+        sections[drug_id] = interaction_section(body or "")
+    named = {drug_id: index.named_in(section) for drug_id, section in sections.items() if section}
+    findings = []
+    for a, section in sorted(sections.items(), key=lambda item: index.drugs[item[0]]):
+        if not section:
+            continue
+        naming = defaultdict(list)
+        for sentence in sentences(section):
+            for b in index.named_in(sentence) - {a}:
+                naming[b].append(sentence)
+        for b in sorted(naming, key=index.drugs.get):
+            if b not in monographs or a in named.get(b, ()):
+                continue
+            name_a, name_b = index.drugs[a], index.drugs[b]
+            other = sections.get(b)
+            if other:
+                other_side = f"{name_b}'s Interactions section: " + (
+                    other if len(other) <= EXCERPT else other[:EXCERPT] + "…"
+                )
+            else:
+                other_side = f"{name_b}'s live monograph has no Interactions section."
+            findings.append(
+                Finding(
+                    "interaction_one_sided",
+                    f"interaction:{a}:{b}",
+                    f"{name_a}'s Interactions section names {name_b}; {name_b}'s does not name {name_a}.",
+                    (*(f"{name_a}: {sentence}" for sentence in naming[b]), other_side),
+                    (
+                        (f"{name_b}'s monograph", reverse("admin:monographs_monograph_change", args=[monographs[b]])),
+                        (f"{name_a}'s monograph", reverse("admin:monographs_monograph_change", args=[monographs[a]])),
+                    ),
+                    basis=other or "",
+                )
+            )
+    return findings
+
+
+# The report -------------------------------------------------------------------------------------
+
+CHECKS = [interactions_one_sided, brands_shared, aliases_clashing, classes_without_live_drug, primaries_missing]
+
+
+def findings() -> list[Finding]:
+    return [finding for check in CHECKS for finding in check()]
+
+
+@dataclass
+class Report:
+    groups: list[tuple[str, str, list[tuple[Finding, ConsistencyDismissal | None]]]]  # (kind, heading, rows)
+
+    @property
+    def open(self) -> list[Finding]:
+        return [finding for _, _, rows in self.groups for finding, dismissal in rows if dismissal is None]
+
+    @property
+    def dismissed(self) -> list[tuple[Finding, ConsistencyDismissal]]:
+        return [(f, d) for _, _, rows in self.groups for f, d in rows if d is not None]
+
+
+def report() -> Report:
+    """Every finding, grouped by kind, each with the dismissal that matches its evidence (if any)."""
+    found = findings()
+    dismissals = {
+        d.fingerprint: d
+        for d in ConsistencyDismissal.objects.filter(fingerprint__in=[f.fingerprint for f in found]).select_related(
+            "dismissed_by"
+        )
+    }
+    grouped = defaultdict(list)
+    for finding in found:
+        grouped[finding.kind].append((finding, dismissals.get(finding.fingerprint)))
+    return Report([(kind, heading, grouped[kind]) for kind, heading in KINDS.items() if grouped[kind]])
+
+
+class DismissError(Exception):
+    pass
+
+
+def dismiss(fingerprint: str, reason: str, user) -> ConsistencyDismissal:
+    """Record that the finding with this fingerprint needs no fix, and why.  Refused when no current
+    finding has that fingerprint (its evidence changed since the report was read)."""
+    if not reason.strip():
+        raise DismissError("Give a reason to dismiss a finding.")
+    finding = next((f for f in findings() if f.fingerprint == fingerprint), None)
+    if finding is None:
+        raise DismissError("That finding is no longer reported as it was (its evidence changed): read it again.")
+    dismissal, _ = ConsistencyDismissal.objects.update_or_create(
+        fingerprint=fingerprint,
+        defaults={
+            "kind": finding.kind,
+            "key": finding.key[:500],
+            "evidence": list(finding.evidence),
+            "reason": reason.strip(),
+            "dismissed_by": user,
+        },
+    )
+    return dismissal
+
+
+def may_see(user) -> bool:
+    return user.has_perm("monographs.review_revision") or user.has_perm("monographs.publish_revision")
