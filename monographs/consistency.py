@@ -13,12 +13,16 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+from django.core.cache import cache
+from django.db import transaction
 from django.urls import reverse
 
+from .cache import worked_around
 from .models import Alias, BrandName, ConsistencyDismissal, Drug, DrugClass, Monograph, Revision
 from .search import words
 
@@ -32,6 +36,7 @@ KINDS = {
 }
 
 EXCERPT = 400
+PAGE_SIZE = 100  # findings on one page of the report
 
 
 @dataclass(frozen=True)
@@ -40,8 +45,13 @@ class Finding:
     key: str
     message: str
     evidence: tuple[str, ...]
-    fixes: tuple[tuple[str, str], ...] = ()  # (label, admin URL) where to fix it
+    fixes: tuple[tuple[str, str, int], ...] = ()  # (label, admin model name, pk): where to fix it
     basis: str = field(default="", repr=False)  # hashed with the evidence, not shown (a whole section)
+
+    @property
+    def links(self) -> list[tuple[str, str]]:
+        """(label, admin URL) of each place to fix it (reversed only for the findings shown)."""
+        return [(label, reverse(f"admin:monographs_{model}_change", args=[pk])) for label, model, pk in self.fixes]
 
     @property
     def fingerprint(self) -> str:
@@ -49,8 +59,8 @@ class Finding:
         return hashlib.sha256(data.encode("utf-8")).hexdigest()
 
 
-def _drug_fix(drug_id: int, name: str) -> tuple[str, str]:
-    return (f"Drug “{name}”", reverse("admin:monographs_drug_change", args=[drug_id]))
+def _drug_fix(drug_id: int, name: str) -> tuple[str, str, int]:
+    return (f"Drug “{name}”", "drug", drug_id)
 
 
 # Names ------------------------------------------------------------------------------------------
@@ -111,7 +121,7 @@ def classes_without_live_drug() -> list[Finding]:
             f"class:{slug}",
             f"The class “{name}” has no drug with a live monograph (in it or in a class within it).",
             (f"Class “{name}”: no live drug",),
-            ((f"Class “{name}”", reverse("admin:monographs_drugclass_change", args=[pk])),),
+            ((f"Class “{name}”", "drugclass", pk),),
         )
         for pk, slug, name in DrugClass.objects.exclude(pk__in=public).values_list("pk", "slug", "name")
     ]
@@ -131,7 +141,7 @@ def primaries_missing() -> list[Finding]:
             fixes = (_drug_fix(drug_id, name),)
         elif primary[0] not in live:
             why = f"{name}'s primary monograph “{primary[1]}” is not published."
-            fixes = ((f"Monograph “{primary[1]}”", reverse("admin:monographs_monograph_change", args=[primary[0]])),)
+            fixes = ((f"Monograph “{primary[1]}”", "monograph", primary[0]),)
         else:
             continue
         findings.append(Finding("primary_missing", f"drug:{slug}", why, (why,), fixes))
@@ -233,8 +243,8 @@ def interactions_one_sided() -> list[Finding]:
                     f"{name_a}'s Interactions section names {name_b}; {name_b}'s does not name {name_a}.",
                     (*(f"{name_a}: {sentence}" for sentence in naming[b]), other_side),
                     (
-                        (f"{name_b}'s monograph", reverse("admin:monographs_monograph_change", args=[monographs[b]])),
-                        (f"{name_a}'s monograph", reverse("admin:monographs_monograph_change", args=[monographs[a]])),
+                        (f"{name_b}'s monograph", "monograph", monographs[b]),
+                        (f"{name_a}'s monograph", "monograph", monographs[a]),
                     ),
                     basis=other or "",
                 )
@@ -251,32 +261,78 @@ def findings() -> list[Finding]:
     return [finding for check in CHECKS for finding in check()]
 
 
+# The findings of the last run, shared by the dashboard and the report: every check reads every live
+# monograph, too much for each dashboard view.  Dropped whenever content readers see changes
+# (`on_content_changed`); changes that announce nothing (a class added in the admin) show within
+# CACHE_SECONDS.  Dismissing always checks against a fresh run.
+CACHE_KEY = "drugref:consistency-findings"
+CACHE_SECONDS = 5 * 60
+logger = logging.getLogger(__name__)
+
+
+def cached_findings() -> list[Finding]:
+    try:
+        found = cache.get(CACHE_KEY)
+    except Exception:  # noqa: BLE001 - a cache outage costs time, never the report
+        worked_around(logger, "cache unavailable; consistency checks run uncached")
+        return findings()
+    if found is None:
+        found = findings()
+        try:
+            cache.set(CACHE_KEY, found, CACHE_SECONDS)
+        except Exception:  # noqa: BLE001
+            worked_around(logger, "cache unavailable; consistency findings not stored")
+    return found
+
+
+def forget() -> None:
+    try:
+        cache.delete(CACHE_KEY)
+    except Exception:  # noqa: BLE001 - nothing stored, then, and nothing stale
+        worked_around(logger, "cache unavailable; consistency findings not dropped")
+
+
+def on_content_changed(sender, **kwargs) -> None:
+    """Receiver of monographs.signals.content_changed: drop the stored findings now and, since a request
+    may store them again before the change commits, once more when it does."""
+    forget()
+    transaction.on_commit(forget)
+
+
 @dataclass
 class Report:
-    groups: list[tuple[str, str, list[tuple[Finding, ConsistencyDismissal | None]]]]  # (kind, heading, rows)
+    rows: list[tuple[Finding, ConsistencyDismissal | None]]  # in the order of KINDS
 
     @property
     def open(self) -> list[Finding]:
-        return [finding for _, _, rows in self.groups for finding, dismissal in rows if dismissal is None]
+        return [finding for finding, dismissal in self.rows if dismissal is None]
 
     @property
     def dismissed(self) -> list[tuple[Finding, ConsistencyDismissal]]:
-        return [(f, d) for _, _, rows in self.groups for f, d in rows if d is not None]
+        return [(f, d) for f, d in self.rows if d is not None]
+
+    @property
+    def counts(self) -> list[tuple[str, str, int, int]]:
+        """(kind, heading, open, dismissed) for each kind with findings."""
+        counts = []
+        for kind, heading in KINDS.items():
+            dismissed = [d is not None for f, d in self.rows if f.kind == kind]
+            if dismissed:
+                counts.append((kind, heading, dismissed.count(False), dismissed.count(True)))
+        return counts
 
 
-def report() -> Report:
-    """Every finding, grouped by kind, each with the dismissal that matches its evidence (if any)."""
-    found = findings()
-    dismissals = {
-        d.fingerprint: d
-        for d in ConsistencyDismissal.objects.filter(fingerprint__in=[f.fingerprint for f in found]).select_related(
-            "dismissed_by"
-        )
-    }
-    grouped = defaultdict(list)
-    for finding in found:
-        grouped[finding.kind].append((finding, dismissals.get(finding.fingerprint)))
-    return Report([(kind, heading, grouped[kind]) for kind, heading in KINDS.items() if grouped[kind]])
+def report(cached: bool = False) -> Report:
+    """Every finding in the order of KINDS, each with the dismissal that matches its evidence (if any)."""
+    found = cached_findings() if cached else findings()
+    dismissals = {}
+    fingerprints = [f.fingerprint for f in found]
+    for start in range(0, len(fingerprints), 500):  # SQLite caps the parameters of one query
+        chunk = ConsistencyDismissal.objects.filter(fingerprint__in=fingerprints[start : start + 500])
+        dismissals.update((d.fingerprint, d) for d in chunk.select_related("dismissed_by"))
+    order = {kind: n for n, kind in enumerate(KINDS)}
+    rows = [(finding, dismissals.get(finding.fingerprint)) for finding in found]
+    return Report(sorted(rows, key=lambda row: order[row[0].kind]))
 
 
 class DismissError(Exception):

@@ -315,3 +315,28 @@ def test_the_dashboard_shows_the_count(db, client):
     assert "Consistency across monographs: 2 findings to look at" in html
     client.force_login(make_user("alice", "Authors"))
     assert 'id="consistency-link"' not in client.get(reverse("admin:index")).content.decode()
+
+
+def test_the_stored_findings_are_dropped_when_content_changes(db, client, django_capture_on_commit_callbacks):
+    """The dashboard and the report share one stored run of the checks; a publish drops it."""
+    mono = factories.monograph(factories.drug("Draftmab"), status=S.DRAFT)
+    client.force_login(make_user("carol", "Publishers"))
+    assert "1 finding to look at" in client.get(reverse("admin:index")).content.decode()
+    rev = mono.revisions.get()
+    Revision.objects.filter(pk=rev.pk).update(status=S.APPROVED)
+    rev.refresh_from_db()
+    assert "1 finding to look at" in client.get(reverse("admin:index")).content.decode()  # stored, still
+    with django_capture_on_commit_callbacks(execute=True):
+        workflow.publish(rev, make_user("pam", "Publishers"))
+    assert "0 findings to look at" in client.get(reverse("admin:index")).content.decode()
+
+
+def test_the_report_is_paged(db, client, monkeypatch):
+    monkeypatch.setattr(consistency, "PAGE_SIZE", 2)
+    for name in ("Aab", "Bab", "Cab"):
+        factories.drug(name)
+    client.force_login(make_user("bob", "Proof-readers"))
+    first = client.get(reverse("admin:consistency")).content.decode()
+    second = client.get(reverse("admin:consistency"), {"page": 2}).content.decode()
+    assert "Aab has no" in first and "Bab has no" in first and "Cab has no" not in first
+    assert "Cab has no" in second and "Page 2 of 2" in second

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from monographs.consistency import report
+from monographs.consistency import KINDS, report
 
 
 class Command(BaseCommand):
@@ -14,8 +14,8 @@ class Command(BaseCommand):
 
     def handle(self, *args, show_dismissed=False, **options):
         result = report()
-        for _, heading, rows in result.groups:
-            shown = [(f, d) for f, d in rows if show_dismissed or d is None]
+        for kind, heading in KINDS.items():
+            shown = [(f, d) for f, d in result.rows if f.kind == kind and (show_dismissed or d is None)]
             if not shown:
                 continue
             self.stdout.write(f"{heading} ({len(shown)})")
