@@ -899,7 +899,7 @@ def dashboard(request) -> dict:
         "approved": Revision.objects.filter(status=S.APPROVED, publish_at__isnull=True).select_related("monograph")
         if user.has_perm("monographs.publish_revision")
         else [],
-        "consistency_open": len(consistency.report(cached=True).open) if consistency.may_see(user) else None,
+        "consistency_open": consistency.stored_open_count() if consistency.may_see(user) else None,
         "overdue": Monograph.objects.filter(next_review__lt=today).select_related("drug"),
         "due_soon": Monograph.objects.filter(
             next_review__gte=today, next_review__lte=today + dt.timedelta(days=30)

@@ -17,6 +17,7 @@ import logging
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from django.core.cache import cache
 from django.db import transaction
@@ -53,7 +54,7 @@ class Finding:
         """(label, admin URL) of each place to fix it (reversed only for the findings shown)."""
         return [(label, reverse(f"admin:monographs_{model}_change", args=[pk])) for label, model, pk in self.fixes]
 
-    @property
+    @cached_property  # kept with the finding when the run is stored
     def fingerprint(self) -> str:
         data = json.dumps([self.kind, self.key, list(self.evidence), self.basis], ensure_ascii=False)
         return hashlib.sha256(data.encode("utf-8")).hexdigest()
@@ -197,12 +198,17 @@ class NameIndex:
             if key:
                 self.names[key].add(drug_id)
         self.longest = max((len(key) for key in self.names), default=0)
+        self.first = {key[0] for key in self.names}
 
     def named_in(self, text: str) -> set[int]:
         found, tokens = set(), words(text)
-        for start in range(len(tokens)):
+        for start, token in enumerate(tokens):
+            if token not in self.first:  # most words start no name: one set lookup each
+                continue
             for length in range(1, min(self.longest, len(tokens) - start) + 1):
-                found |= self.names.get(tuple(tokens[start : start + length]), set())
+                drugs = self.names.get(tuple(tokens[start : start + length]))
+                if drugs:
+                    found |= drugs
         return found
 
 
@@ -285,6 +291,20 @@ def cached_findings() -> list[Finding]:
     return found
 
 
+def stored_open_count() -> int | None:
+    """The number of findings not dismissed, from the stored run; None when there is none (the dashboard
+    never runs the checks itself: at 20,000 monographs a run takes many seconds)."""
+    try:
+        found = cache.get(CACHE_KEY)
+    except Exception:  # noqa: BLE001
+        worked_around(logger, "cache unavailable; consistency count not shown")
+        return None
+    if found is None:
+        return None
+    dismissed = set(ConsistencyDismissal.objects.values_list("fingerprint", flat=True))  # a few, made by hand
+    return sum(finding.fingerprint not in dismissed for finding in found)
+
+
 def forget() -> None:
     try:
         cache.delete(CACHE_KEY)
@@ -325,11 +345,8 @@ class Report:
 def report(cached: bool = False) -> Report:
     """Every finding in the order of KINDS, each with the dismissal that matches its evidence (if any)."""
     found = cached_findings() if cached else findings()
-    dismissals = {}
-    fingerprints = [f.fingerprint for f in found]
-    for start in range(0, len(fingerprints), 500):  # SQLite caps the parameters of one query
-        chunk = ConsistencyDismissal.objects.filter(fingerprint__in=fingerprints[start : start + 500])
-        dismissals.update((d.fingerprint, d) for d in chunk.select_related("dismissed_by"))
+    # Dismissals are made by hand, one at a time: few beside the findings, read all at once.
+    dismissals = {d.fingerprint: d for d in ConsistencyDismissal.objects.select_related("dismissed_by")}
     order = {kind: n for n, kind in enumerate(KINDS)}
     rows = [(finding, dismissals.get(finding.fingerprint)) for finding in found]
     return Report(sorted(rows, key=lambda row: order[row[0].kind]))

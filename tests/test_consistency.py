@@ -311,6 +311,9 @@ def test_the_dashboard_shows_the_count(db, client):
     factories.drug("Barenab")
     factories.drug("Otherab")
     client.force_login(make_user("bob", "Proof-readers"))
+    # The dashboard never runs the checks itself: it shows the count of the last stored run.
+    assert "Consistency across monographs (run the checks)" in client.get(reverse("admin:index")).content.decode()
+    assert client.get(reverse("admin:consistency")).status_code == 200
     html = client.get(reverse("admin:index")).content.decode()
     assert "Consistency across monographs: 2 findings to look at" in html
     client.force_login(make_user("alice", "Authors"))
@@ -321,6 +324,7 @@ def test_the_stored_findings_are_dropped_when_content_changes(db, client, django
     """The dashboard and the report share one stored run of the checks; a publish drops it."""
     mono = factories.monograph(factories.drug("Draftmab"), status=S.DRAFT)
     client.force_login(make_user("carol", "Publishers"))
+    client.get(reverse("admin:consistency"))  # runs the checks and stores the run
     assert "1 finding to look at" in client.get(reverse("admin:index")).content.decode()
     rev = mono.revisions.get()
     Revision.objects.filter(pk=rev.pk).update(status=S.APPROVED)
@@ -328,6 +332,8 @@ def test_the_stored_findings_are_dropped_when_content_changes(db, client, django
     assert "1 finding to look at" in client.get(reverse("admin:index")).content.decode()  # stored, still
     with django_capture_on_commit_callbacks(execute=True):
         workflow.publish(rev, make_user("pam", "Publishers"))
+    assert "(run the checks)" in client.get(reverse("admin:index")).content.decode()
+    client.get(reverse("admin:consistency"))
     assert "0 findings to look at" in client.get(reverse("admin:index")).content.decode()
 
 
@@ -340,3 +346,11 @@ def test_the_report_is_paged(db, client, monkeypatch):
     second = client.get(reverse("admin:consistency"), {"page": 2}).content.decode()
     assert "Aab has no" in first and "Bab has no" in first and "Cab has no" not in first
     assert "Cab has no" in second and "Page 2 of 2" in second
+
+
+def test_check_consistency_stores_its_run_for_the_dashboard(db, client):
+    factories.drug("Barenab")
+    with pytest.raises(CommandError):
+        call_command("check_consistency", verbosity=0)
+    client.force_login(make_user("bob", "Proof-readers"))
+    assert "1 finding to look at" in client.get(reverse("admin:index")).content.decode()
