@@ -25,11 +25,12 @@ from django.urls import reverse
 
 from .cache import worked_around
 from .models import Alias, BrandName, ConsistencyDismissal, Drug, DrugClass, Monograph, Revision
-from .search import words
+from .search import stem, words
 
 # Kinds of finding, in the order the report shows them, with each group's heading.
 KINDS = {
     "interaction_one_sided": "Interactions named on one side only",
+    "contraindication_class_one_sided": "Contraindicated classes whose drugs do not name the drug back",
     "brand_shared": "Brand names claimed by two drugs",
     "alias_clash": "Aliases that are another drug's name",
     "class_without_live_drug": "Classes with no live drug",
@@ -158,9 +159,9 @@ _MARKUP = re.compile(r"[>|]+")
 _SENTENCE_END = re.compile(r"(?<=[.!?;])\s+|\n+")
 
 
-def interaction_section(body: str) -> str | None:
-    """The text under the body's Markdown headings that contain “interaction” (to the next heading of
-    the same or a higher level); None when there is no such heading."""
+def interaction_section(body: str, word: str = "interaction") -> str | None:
+    """The text under the body's Markdown headings that contain `word` (to the next heading of the same
+    or a higher level); None when there is no such heading."""
     parts, level = [], None
     found = False
     for line in body.splitlines():
@@ -169,7 +170,7 @@ def interaction_section(body: str) -> str | None:
             depth = len(heading.group(1))
             if level is not None and depth <= level:
                 level = None
-            if level is None and "interaction" in heading.group(2).casefold():
+            if level is None and word in heading.group(2).casefold():
                 level, found = depth, True
                 continue
         if level is not None:
@@ -258,9 +259,90 @@ def interactions_one_sided() -> list[Finding]:
     return findings
 
 
+def contraindicated_classes_one_sided() -> list[Finding]:
+    """Drug A's Contraindications section names a class (its name word for word, plural or singular):
+    each drug B in that class, or in a class within it, whose live primary monograph names A in neither
+    its Interactions nor its Contraindications section is a finding."""
+    index = NameIndex()
+    class_names, children, members = {}, defaultdict(list), defaultdict(set)
+    for pk, name, parent in DrugClass.objects.values_list("pk", "name", "parent_id"):
+        class_names[pk] = name
+        children[parent].append(pk)
+    for drug_id, class_id in Drug.classes.through.objects.values_list("drug_id", "drugclass_id"):
+        members[class_id].add(drug_id)
+    keys = {tuple(stem(w) for w in words(name)): pk for pk, name in class_names.items()}
+    longest = max((len(key) for key in keys), default=0)
+
+    def drugs_of(class_id: int, seen: set) -> set[int]:
+        seen.add(class_id)
+        found = set(members[class_id])
+        for child in children[class_id]:
+            if child not in seen:
+                found |= drugs_of(child, seen)
+        return found
+
+    live = Revision.objects.live().filter(monograph__is_primary=True)
+    monographs, bodies = {}, {}
+    for drug_id, monograph_id, body in live.values_list("monograph__drug_id", "monograph_id", "body").iterator():
+        monographs[drug_id], bodies[drug_id] = monograph_id, body or ""
+    other_sides: dict[int, tuple[str, set[int]]] = {}
+    findings = []
+    for a in sorted(bodies, key=index.drugs.get):
+        section = interaction_section(bodies[a], "contraindication")
+        if not section:
+            continue
+        naming = defaultdict(list)  # class id → the sentences that name it
+        for sentence in sentences(section):
+            stems = [stem(w) for w in words(sentence)]
+            for i in range(len(stems)):
+                for n in range(1, min(longest, len(stems) - i) + 1):
+                    if tuple(stems[i : i + n]) in keys:
+                        naming[keys[tuple(stems[i : i + n])]].append(sentence)
+        for class_id in sorted(naming, key=class_names.get):
+            for b in sorted(drugs_of(class_id, set()) - {a}, key=index.drugs.get):
+                if b not in monographs:
+                    continue
+                if b not in other_sides:
+                    parts = (interaction_section(bodies[b]), interaction_section(bodies[b], "contraindication"))
+                    text = "\n".join(part for part in parts if part)
+                    other_sides[b] = (text, index.named_in(text))
+                text, named = other_sides[b]
+                if a in named:
+                    continue
+                name_a, name_b, name_c = index.drugs[a], index.drugs[b], class_names[class_id]
+                if text:
+                    other_side = f"{name_b}'s Interactions and Contraindications: " + (
+                        text if len(text) <= EXCERPT else text[:EXCERPT] + "…"
+                    )
+                else:
+                    other_side = f"{name_b}'s live monograph has no Interactions or Contraindications section."
+                findings.append(
+                    Finding(
+                        "contraindication_class_one_sided",
+                        f"contraindication:{a}:{class_id}:{b}",
+                        f"{name_a}'s Contraindications name the class {name_c}; {name_b}, in that class, "
+                        f"does not name {name_a}.",
+                        (*(f"{name_a}: {sentence}" for sentence in dict.fromkeys(naming[class_id])), other_side),
+                        (
+                            (f"{name_b}'s monograph", "monograph", monographs[b]),
+                            (f"{name_a}'s monograph", "monograph", monographs[a]),
+                        ),
+                        basis=text,
+                    )
+                )
+    return findings
+
+
 # The report -------------------------------------------------------------------------------------
 
-CHECKS = [interactions_one_sided, brands_shared, aliases_clashing, classes_without_live_drug, primaries_missing]
+CHECKS = [
+    interactions_one_sided,
+    contraindicated_classes_one_sided,
+    brands_shared,
+    aliases_clashing,
+    classes_without_live_drug,
+    primaries_missing,
+]
 
 
 def findings() -> list[Finding]:

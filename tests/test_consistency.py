@@ -354,3 +354,34 @@ def test_check_consistency_stores_its_run_for_the_dashboard(db, client):
         call_command("check_consistency", verbosity=0)
     client.force_login(make_user("bob", "Proof-readers"))
     assert "1 finding to look at" in client.get(reverse("admin:index")).content.decode()
+
+
+# Contraindications that name a class ------------------------------------------------------------
+
+
+def contraindication_web(beta_body: str):
+    factories.monograph(
+        factories.drug("Alphazol"),
+        body="## Contraindications\n\nDo not combine with **bisphosphonates** or food.",
+    )
+    factories.monograph(factories.drug("Betronate", classes=["Bisphosphonate"]), body=beta_body)
+    factories.monograph(factories.drug("Deltamab", classes=["Monoclonal antibodies"]), body="")
+
+
+def test_a_contraindicated_class_whose_drug_does_not_name_the_drug_back(db):
+    contraindication_web("## Interactions\n\nNone known.")
+    alpha, beta = (Monograph.objects.get(slug=s).drug_id for s in ("alphazol", "betronate"))
+    klass = DrugClass.objects.get(slug="bisphosphonate").pk
+    findings = consistency.findings()
+    assert [(f.kind, f.key) for f in findings] == [
+        ("contraindication_class_one_sided", f"contraindication:{alpha}:{klass}:{beta}")
+    ]
+    assert findings[0].evidence == (
+        "Alphazol: Do not combine with bisphosphonates or food.",
+        "Betronate's Interactions and Contraindications: None known.",
+    )
+
+
+def test_a_contraindicated_class_whose_drugs_name_the_drug_back(db):
+    contraindication_web("## Contraindications\n\nAlphazol.")
+    assert found() == set()
