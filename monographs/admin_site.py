@@ -77,6 +77,14 @@ class DrugrefAdminSite(admin.AdminSite):
 
         if not consistency.may_see(request.user):
             raise PermissionDenied
+        if request.method == "POST" and "confirm_review" in request.POST:
+            try:
+                consistency.confirm_comparison(int(request.POST["confirm_review"]), request.user)
+            except (ValueError, consistency.ConfirmError) as exc:
+                messages.error(request, str(exc))
+            else:
+                messages.success(request, "Recorded: the comparison is checked against the drug's live monograph.")
+            return HttpResponseRedirect(reverse("admin:consistency"))
         if request.method == "POST":
             try:
                 consistency.dismiss(request.POST.get("fingerprint", ""), request.POST.get("reason", ""), request.user)

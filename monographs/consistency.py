@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -24,13 +25,24 @@ from django.db import transaction
 from django.urls import reverse
 
 from .cache import worked_around
-from .models import Alias, BrandName, ConsistencyDismissal, Drug, DrugClass, Monograph, Revision
-from .search import stem, words
+from .models import (
+    Alias,
+    BrandName,
+    ComparisonReview,
+    ConsistencyDismissal,
+    Drug,
+    DrugClass,
+    Monograph,
+    Revision,
+    now,
+)
+from .search import STOPWORDS, stem, words
 
 # Kinds of finding, in the order the report shows them, with each group's heading.
 KINDS = {
     "interaction_one_sided": "Interactions named on one side only",
     "contraindication_class_one_sided": "Contraindicated classes whose drugs do not name the drug back",
+    "comparison_stale": "Comparisons to re-check",
     "brand_shared": "Brand names claimed by two drugs",
     "alias_clash": "Aliases that are another drug's name",
     "class_without_live_drug": "Classes with no live drug",
@@ -49,6 +61,7 @@ class Finding:
     evidence: tuple[str, ...]
     fixes: tuple[tuple[str, str, int], ...] = ()  # (label, admin model name, pk): where to fix it
     basis: str = field(default="", repr=False)  # hashed with the evidence, not shown (a whole section)
+    review: int | None = None  # a stale comparison's ComparisonReview: a proof-reader confirms it
 
     @property
     def links(self) -> list[tuple[str, str]]:
@@ -333,9 +346,134 @@ def contraindicated_classes_one_sided() -> list[Finding]:
     return findings
 
 
+# Stale comparisons ------------------------------------------------------------------------------
+
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)?(?:\s*(?:mg|mcg|µg|g|ml|mL|%|IU|units?|hours?|h|days?|weeks?|months?|years?)\b)?")
+
+
+def record_reviews(monograph: Monograph) -> None:
+    """The live comparisons of `monograph` were proof-read with its live revision: each drug column is
+    recorded as checked against that drug's live primary revision (kept when already recorded)."""
+    revision = Revision.objects.live().filter(monograph=monograph).first()
+    if revision is None:
+        return
+    for comparison in revision.comparisons.prefetch_related("subjects"):
+        for subject in comparison.subjects.all():
+            if subject.drug_id is None:
+                continue
+            live = (
+                Revision.objects.live().filter(monograph__drug_id=subject.drug_id, monograph__is_primary=True).first()
+            )
+            ComparisonReview.objects.get_or_create(
+                comparison=comparison, drug_id=subject.drug_id, defaults={"against": live}
+            )
+
+
+def record_all_reviews() -> None:
+    for monograph in Monograph.objects.filter(revisions__status=Revision.Status.PUBLISHED):
+        record_reviews(monograph)
+
+
+def _covers(label: str, heading: str) -> bool:
+    """Whether a section heading is about a comparison row: they share a word, or a word's stem but
+    for its last letter (“Dose” and “Dosage”)."""
+    row = [w for w in words(label) if len(w) >= 3 and w not in STOPWORDS]
+    head = [w for w in words(heading) if len(w) >= 3]
+    return any(_alike(stem(a), stem(b)) for a in row for b in head)
+
+
+def _alike(a: str, b: str) -> bool:
+    shared = len(os.path.commonprefix([a, b]))
+    return shared >= max(3, min(len(a), len(b)) - 1)
+
+
+def _numbers_by_section(body: str, labels: list[str]) -> dict[str, list[str]]:
+    """The numbers (with their units) in each section whose heading a row label covers, by label."""
+    found: dict[str, list[str]] = defaultdict(list)
+    current: list[str] = []
+    for line in body.splitlines():
+        heading = _HEADING.match(line)
+        if heading:
+            current = [label for label in labels if _covers(label, heading.group(2))]
+            continue
+        for label in current:
+            found[label] += [" ".join(n.split()) for n in _NUMBER.findall(line)]
+    return found
+
+
+def comparisons_stale() -> list[Finding]:
+    """A live comparison with drug X as a column, reviewed against an earlier live revision of X's
+    primary monograph whose numbers, in the sections the comparison's rows cover, have changed since."""
+    live = dict(Revision.objects.live().filter(monograph__is_primary=True).values_list("monograph__drug_id", "pk"))
+    reviews = (
+        ComparisonReview.objects.filter(comparison__revision__status=Revision.Status.PUBLISHED, against__isnull=False)
+        .select_related("comparison__revision__monograph", "drug", "against")
+        .prefetch_related("comparison__attributes")
+        .order_by("comparison__caption", "drug__name")
+    )
+    findings = []
+    for review in reviews:
+        now_live = live.get(review.drug_id)
+        if now_live is None or now_live == review.against_id:
+            continue
+        labels = [attribute.label for attribute in review.comparison.attributes.all()]
+        current = Revision.objects.only("body", "number").get(pk=now_live)
+        before = _numbers_by_section(review.against.body, labels)
+        after = _numbers_by_section(current.body, labels)
+        changes = tuple(
+            f"{label}: was {', '.join(before[label]) or 'none'}; now {', '.join(after[label]) or 'none'}"
+            for label in labels
+            if before[label] != after[label]
+        )
+        if not changes:
+            continue
+        comparison, drug = review.comparison, review.drug
+        findings.append(
+            Finding(
+                "comparison_stale",
+                f"comparison:{review.pk}:{now_live}",
+                f"“{comparison.caption}” was checked against {drug.name} r{review.against.number}; "
+                f"r{current.number} changed numbers it covers: re-check it.",
+                changes,
+                (
+                    (
+                        f"{comparison.revision.monograph.slug} (the comparison)",
+                        "monograph",
+                        comparison.revision.monograph_id,
+                    ),
+                ),
+                review=review.pk,
+            )
+        )
+    return findings
+
+
+class ConfirmError(Exception):
+    pass
+
+
+def confirm_comparison(review_pk: int, user) -> ComparisonReview:
+    """A proof-reader has re-checked the comparison against the drug's live revision: recorded."""
+    if not user.has_perm("monographs.review_revision"):
+        raise ConfirmError("Only proof-readers confirm that a comparison has been re-checked.")
+    review = ComparisonReview.objects.select_related("drug").filter(pk=review_pk).first()
+    live = (
+        Revision.objects.live()
+        .filter(monograph__drug_id=getattr(review, "drug_id", None), monograph__is_primary=True)
+        .first()
+    )
+    if review is None or live is None:
+        raise ConfirmError("That comparison or its drug's live monograph no longer exists.")
+    review.against, review.confirmed_by, review.confirmed_at = live, user, now()
+    review.save(update_fields=["against", "confirmed_by", "confirmed_at"])
+    forget()
+    return review
+
+
 # The report -------------------------------------------------------------------------------------
 
 CHECKS = [
+    comparisons_stale,
     interactions_one_sided,
     contraindicated_classes_one_sided,
     brands_shared,
@@ -394,9 +532,12 @@ def forget() -> None:
         worked_around(logger, "cache unavailable; consistency findings not dropped")
 
 
-def on_content_changed(sender, **kwargs) -> None:
-    """Receiver of monographs.signals.content_changed: drop the stored findings now and, since a request
-    may store them again before the change commits, once more when it does."""
+def on_content_changed(sender, monographs=(), drugs=(), **kwargs) -> None:
+    """Receiver of monographs.signals.content_changed: record what the newly live comparisons were checked
+    against; drop the stored findings now and, since a request may store them again before the change
+    commits, once more when it does."""
+    for monograph in [*monographs, *(m for drug in drugs for m in drug.monographs.all())]:
+        record_reviews(monograph)
     forget()
     transaction.on_commit(forget)
 

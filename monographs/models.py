@@ -1136,3 +1136,23 @@ class ConsistencyDismissal(models.Model):
 
     def __str__(self):
         return f"{self.kind} {self.key}: dismissed ({self.reason[:60]})"
+
+
+class ComparisonReview(models.Model):
+    """The live revision of a drug's primary monograph that a comparison naming the drug (as a column)
+    was last checked against: set when the comparison's revision goes live, moved on when a proof-reader
+    confirms the comparison after the drug's monograph changed (monographs/consistency.py)."""
+
+    comparison = models.ForeignKey(Comparison, on_delete=models.CASCADE, related_name="reviews")
+    drug = models.ForeignKey(Drug, on_delete=models.CASCADE, related_name="+")
+    against = models.ForeignKey(Revision, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["comparison", "drug"], name="one_review_per_comparison_drug")]
+
+    def __str__(self):
+        return f"{self.comparison} checked against {self.against}"

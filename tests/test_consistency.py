@@ -11,6 +11,7 @@ from monographs import consistency, linkgraph, workflow
 from monographs.models import (
     Alias,
     BrandName,
+    ComparisonReview,
     ConsistencyDismissal,
     DrugClass,
     InternalLink,
@@ -385,3 +386,55 @@ def test_a_contraindicated_class_whose_drug_does_not_name_the_drug_back(db):
 def test_a_contraindicated_class_whose_drugs_name_the_drug_back(db):
     contraindication_web("## Contraindications\n\nAlphazol.")
     assert found() == set()
+
+
+# Stale comparisons ------------------------------------------------------------------------------
+
+X_BODY = "## Dosage\n\n60 mg every 6 months.\n\n## Storage\n\nBelow 25 degrees."
+
+
+def stale_web():
+    """Yotamab's monograph has a comparison with Xenomab as a column and a "Dose" row, published (through
+    the workflow) while Xenomab r1 was live."""
+    x, y = factories.drug("Xenomab"), factories.drug("Yotamab")
+    xm = factories.monograph(x, body=X_BODY)
+    ym = factories.monograph(y, body="## Dosage\n\n5 mg yearly.", status=S.APPROVED, proof_reader=None)
+    rev = ym.revisions.get()
+    factories.comparison(rev, "x-vs-y", [x, y], attributes=("Dose",))
+    workflow.publish(rev, make_user("carol", "Publishers"), confirm_broken_links=True)
+    return xm
+
+
+def test_publishing_records_what_a_comparison_was_checked_against(db):
+    xm = stale_web()
+    review = ComparisonReview.objects.get(drug=xm.drug)
+    assert review.against == xm.live_revision
+
+
+def test_a_comparison_is_stale_when_numbers_in_the_sections_it_covers_change(db):
+    xm = stale_web()
+    factories.publish_new_revision(xm, body=X_BODY.replace("60 mg", "120 mg"))
+    [finding] = consistency.comparisons_stale()
+    assert finding.evidence == ("Dose: was 60 mg, 6 months; now 120 mg, 6 months",)
+    assert "re-check" in finding.message and "Xenomab r1" in finding.message
+
+
+def test_numbers_outside_the_covered_sections_leave_the_comparison_alone(db):
+    xm = stale_web()
+    factories.publish_new_revision(xm, body=X_BODY.replace("25 degrees", "30 degrees"))
+    assert consistency.comparisons_stale() == []
+
+
+def test_a_proof_reader_confirms_a_re_checked_comparison(db, client):
+    xm = stale_web()
+    factories.publish_new_revision(xm, body=X_BODY.replace("60 mg", "120 mg"))
+    [finding] = consistency.comparisons_stale()
+    with pytest.raises(consistency.ConfirmError):
+        consistency.confirm_comparison(finding.review, make_user("alice", "Authors"))
+    proof_reader = make_user("bob", "Proof-readers")
+    client.force_login(proof_reader)
+    assert 'name="confirm_review"' in client.get(reverse("admin:consistency")).content.decode()
+    client.post(reverse("admin:consistency"), {"confirm_review": finding.review})
+    review = ComparisonReview.objects.get(pk=finding.review)
+    assert (review.against, review.confirmed_by) == (xm.live_revision, proof_reader)
+    assert consistency.comparisons_stale() == []

@@ -93,6 +93,7 @@ def test_new_rows_are_inserted_in_batches(tmp_path, monkeypatch):
     per object (Django: both for each object)."""
     monkeypatch.setattr(loaddata_command, "reindex_all", lambda: 0)  # the load alone
     monkeypatch.setattr(loaddata_command, "rebuild_links", lambda: 0)
+    monkeypatch.setattr(loaddata_command, "record_all_reviews", lambda: None)
     records = seed_records()
     faq = next(record for record in records if record["model"] == "monographs.faq")
     extra = [{**faq, "fields": {**faq["fields"], "position": 100 + i}} for i in range(450)]

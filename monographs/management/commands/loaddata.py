@@ -11,6 +11,7 @@ types, so a restored backup or a loaded seed is a complete site with nothing mor
 from django.core.management.commands import loaddata
 from django.db import router, transaction
 
+from monographs.consistency import record_all_reviews
 from monographs.linkgraph import rebuild_all as rebuild_links
 from monographs.pagecache import content_changed
 from monographs.search import reindex_all
@@ -27,6 +28,7 @@ class Command(loaddata.Command):
         with transaction.atomic(using=self.using):
             count = reindex_all()
             links = rebuild_links()
+            record_all_reviews()  # what each live comparison was checked against, when none is recorded
         content_changed()
         if self.verbosity >= 1:
             self.stdout.write(
