@@ -472,10 +472,10 @@ def confirm_comparison(review_pk: int, user) -> ComparisonReview:
 
 # The report -------------------------------------------------------------------------------------
 
-CHECKS = [
-    comparisons_stale,
+CHECKS = [  # in the order of KINDS, which the report keeps
     interactions_one_sided,
     contraindicated_classes_one_sided,
+    comparisons_stale,
     brands_shared,
     aliases_clashing,
     classes_without_live_drug,
@@ -504,6 +504,8 @@ def cached_findings() -> list[Finding]:
         return findings()
     if found is None:
         found = findings()
+        for finding in found:
+            finding.fingerprint  # noqa: B018 - computed once, and stored with the finding
         try:
             cache.set(CACHE_KEY, found, CACHE_SECONDS)
         except Exception:  # noqa: BLE001
@@ -546,23 +548,21 @@ def on_content_changed(sender, monographs=(), drugs=(), **kwargs) -> None:
 class Report:
     rows: list[tuple[Finding, ConsistencyDismissal | None]]  # in the order of KINDS
 
-    @property
+    @cached_property
     def open(self) -> list[Finding]:
         return [finding for finding, dismissal in self.rows if dismissal is None]
 
-    @property
+    @cached_property
     def dismissed(self) -> list[tuple[Finding, ConsistencyDismissal]]:
         return [(f, d) for f, d in self.rows if d is not None]
 
-    @property
+    @cached_property
     def counts(self) -> list[tuple[str, str, int, int]]:
         """(kind, heading, open, dismissed) for each kind with findings."""
-        counts = []
-        for kind, heading in KINDS.items():
-            dismissed = [d is not None for f, d in self.rows if f.kind == kind]
-            if dismissed:
-                counts.append((kind, heading, dismissed.count(False), dismissed.count(True)))
-        return counts
+        tally = defaultdict(lambda: [0, 0])
+        for finding, dismissal in self.rows:
+            tally[finding.kind][dismissal is not None] += 1
+        return [(kind, heading, *tally[kind]) for kind, heading in KINDS.items() if kind in tally]
 
 
 def report(cached: bool = False) -> Report:
@@ -570,9 +570,7 @@ def report(cached: bool = False) -> Report:
     found = cached_findings() if cached else findings()
     # Dismissals are made by hand, one at a time: few beside the findings, read all at once.
     dismissals = {d.fingerprint: d for d in ConsistencyDismissal.objects.select_related("dismissed_by")}
-    order = {kind: n for n, kind in enumerate(KINDS)}
-    rows = [(finding, dismissals.get(finding.fingerprint)) for finding in found]
-    return Report(sorted(rows, key=lambda row: order[row[0].kind]))
+    return Report([(finding, dismissals.get(finding.fingerprint)) for finding in found])  # CHECKS: KINDS' order
 
 
 class DismissError(Exception):

@@ -438,3 +438,12 @@ def test_a_proof_reader_confirms_a_re_checked_comparison(db, client):
     review = ComparisonReview.objects.get(pk=finding.review)
     assert (review.against, review.confirmed_by) == (xm.live_revision, proof_reader)
     assert consistency.comparisons_stale() == []
+
+
+def test_the_report_lists_findings_in_the_order_of_their_kinds(db):
+    interaction_web("## Interactions\n\nNone known.")
+    factories.drug("Barenab")
+    factories.monograph(factories.drug("Onemab", brands=["Sharex"]))
+    BrandName.objects.create(drug=Monograph.objects.get(slug="betamab").drug, name="Sharex", slug="sharex-2")
+    kinds = [finding.kind for finding, _ in consistency.report().rows]
+    assert kinds == ["interaction_one_sided", "brand_shared", "primary_missing"]
