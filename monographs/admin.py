@@ -18,7 +18,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.text import slugify
 
-from . import diff, notifications, presence, proposals, workflow
+from . import consistency, diff, linkgraph, notifications, presence, proposals, workflow
 from .bounds import BODY_LIMIT, FIELD_LIMIT, MarkdownRefused, check_markdown
 from .importers.sources import WARNINGS_KEY
 from .links import broken_links
@@ -372,6 +372,7 @@ class MonographAdmin(ProposeChanges, admin.ModelAdmin):
             **(extra_context or {}),
             "events": events.order_by("-at", "-sequence"),
             "open_revision": workflow.open_revision(monograph) if monograph else None,
+            "links_here": linkgraph.linking_to(monograph) if monograph else [],
         }
         return super().change_view(request, object_id, form_url, extra_context)
 
@@ -825,6 +826,10 @@ class RevisionAdmin(admin.ModelAdmin):
                     "broken_links": broken_links(revision)
                     if revision.status in (S.IN_REVIEW, S.APPROVED, S.PUBLISHED)
                     else [],
+                    # What unpublishing would leave pointing at nothing, listed in the Unpublish form.
+                    "left_dangling": linkgraph.left_dangling(revision.monograph)
+                    if revision.status == S.PUBLISHED
+                    else [],
                     "own_work": workflow.is_own_work(revision, request.user),
                     "editorial_warnings": revision.editorial_warnings(),
                     **_conversation(revision),
@@ -1104,6 +1109,7 @@ def dashboard(request) -> dict:
         "approved": Revision.objects.filter(status=S.APPROVED, publish_at__isnull=True).select_related("monograph")
         if user.has_perm("monographs.publish_revision")
         else [],
+        "consistency_open": consistency.stored_open_count() if consistency.may_see(user) else None,
         "overdue": Monograph.objects.filter(next_review__lt=today).select_related("drug"),
         "due_soon": Monograph.objects.filter(
             next_review__gte=today, next_review__lte=today + dt.timedelta(days=30)

@@ -1,5 +1,7 @@
 from django.contrib import admin, messages
 from django.contrib.admin.apps import AdminConfig
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -25,6 +27,7 @@ class DrugrefAdminSite(admin.AdminSite):
         return [
             path("inbox/", self.admin_view(self.inbox_view), name="inbox"),
             path("inbox/<int:pk>/", self.admin_view(self.notification_view), name="notification"),
+            path("consistency/", self.admin_view(self.consistency_view), name="consistency"),
         ] + super().get_urls()
 
     @method_decorator(require_http_methods(["GET", "POST"]))
@@ -65,6 +68,41 @@ class DrugrefAdminSite(admin.AdminSite):
             notification.read_at = timezone.now()
             notification.save(update_fields=["read_at"])
         return HttpResponseRedirect(reverse("admin:monographs_revision_change", args=[notification.event.revision_id]))
+
+    @method_decorator(require_http_methods(["GET", "POST"]))
+    def consistency_view(self, request):
+        """The consistency report (monographs/consistency.py), for proof-readers and publishers; a POST
+        dismisses one finding with a reason."""
+        from . import consistency
+
+        if not consistency.may_see(request.user):
+            raise PermissionDenied
+        if request.method == "POST" and "confirm_review" in request.POST:
+            try:
+                consistency.confirm_comparison(int(request.POST["confirm_review"]), request.user)
+            except (ValueError, consistency.ConfirmError) as exc:
+                messages.error(request, str(exc))
+            else:
+                messages.success(request, "Recorded: the comparison is checked against the drug's live monograph.")
+            return HttpResponseRedirect(reverse("admin:consistency"))
+        if request.method == "POST":
+            try:
+                consistency.dismiss(request.POST.get("fingerprint", ""), request.POST.get("reason", ""), request.user)
+            except consistency.DismissError as exc:
+                messages.error(request, str(exc))
+            else:
+                messages.success(request, "Finding dismissed; it stays dismissed until its evidence changes.")
+            return HttpResponseRedirect(reverse("admin:consistency"))
+        report = consistency.report(cached=True)
+        page = Paginator(report.rows, consistency.PAGE_SIZE).get_page(request.GET.get("page"))
+        context = {
+            **self.each_context(request),
+            "title": "Consistency across monographs",
+            "report": report,
+            "page": page,
+            "headings": consistency.KINDS,
+        }
+        return TemplateResponse(request, "admin/consistency.html", context)
 
 
 class DrugrefAdminConfig(AdminConfig):

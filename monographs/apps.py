@@ -7,7 +7,9 @@ class MonographsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from . import notifications, search, signals
+        from . import consistency, linkgraph, notifications, search, signals
 
         signals.content_changed.connect(search.on_content_changed, dispatch_uid="drugref-search")
+        signals.content_changed.connect(linkgraph.on_content_changed, dispatch_uid="drugref-linkgraph")
+        signals.content_changed.connect(consistency.on_content_changed, dispatch_uid="drugref-consistency")
         signals.moved.connect(notifications.on_moved, dispatch_uid="drugref-notifications")

@@ -38,6 +38,17 @@ def internal_links(revision: Revision) -> list[str]:
     return hrefs
 
 
+def internal_anchors(revision: Revision) -> list[tuple[str, str]]:
+    """(href, link text) of each site-relative link in the body, comparison tables and FAQ answers, in order."""
+    html = render_revision(revision).html + "".join(render_inline(faq.answer) for faq in revision.faqs.all())
+    anchors = []
+    for anchor in BeautifulSoup(html, "html.parser").find_all("a", href=True):
+        href = anchor["href"]
+        if href.startswith("/") and not href.startswith("//"):
+            anchors.append((href, " ".join(anchor.get_text(" ").split())))
+    return anchors
+
+
 def _live_monograph(**lookup) -> bool:
     return Monograph.objects.filter(**lookup, revisions__status=Revision.Status.PUBLISHED).exists()
 

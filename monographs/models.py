@@ -1230,3 +1230,78 @@ class NotificationOptOut(models.Model):
 
     def __str__(self):
         return f"{self.user}: no “{self.get_kind_display()}”"
+
+
+class InternalLink(models.Model):
+    """One internal link in a monograph's live revision (kept by monographs/linkgraph.py).
+
+    Derived data, like SearchEntry: rebuilt for one monograph when its live revision changes, for all
+    by `manage.py rebuild_links`, and never part of fixtures.  The target is kept as written — a kind
+    and a slug or path — so a link whose target disappears is still known, and "what links here" finds
+    it by the target's current slugs (monographs/linkgraph.py: `linking_to`).
+    """
+
+    class Kind(models.TextChoices):
+        DRUG = "drug", "drug page"
+        MONOGRAPH = "monograph", "monograph"
+        CLASS = "class", "drug class"
+        COMPARISON = "comparison", "comparison"
+        PATH = "path", "other path (legacy or unknown)"
+
+    source = models.ForeignKey(Monograph, on_delete=models.CASCADE, related_name="links_out")
+    revision = models.ForeignKey(Revision, on_delete=models.CASCADE, related_name="+")
+    position = models.PositiveIntegerField()
+    href = models.CharField(max_length=1000)
+    text = models.CharField(max_length=500, blank=True)
+    target_kind = models.CharField(max_length=20, choices=Kind.choices)
+    target_key = models.CharField(max_length=500, help_text="The target's slug, or the normalised path")
+
+    class Meta:
+        ordering = ["source", "position"]
+        indexes = [models.Index(fields=["target_kind", "target_key"], name="internal_link_target")]
+
+    def __str__(self):
+        return f"{self.source} → {self.href}"
+
+
+class ConsistencyDismissal(models.Model):
+    """A consistency finding a proof-reader or publisher has judged not to need fixing, and why.
+
+    It matches the finding's fingerprint, a hash of its evidence (monographs/consistency.py): when the
+    evidence changes the finding is reported again.
+    """
+
+    kind = models.CharField(max_length=40)
+    key = models.CharField(max_length=500, help_text="What the finding is about")
+    fingerprint = models.CharField(max_length=64, unique=True)
+    evidence = models.JSONField(default=list, help_text="The evidence as it was when dismissed")
+    reason = models.TextField()
+    dismissed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    dismissed_at = models.DateTimeField(default=now)
+
+    class Meta:
+        ordering = ["-dismissed_at", "-pk"]
+        indexes = [models.Index(fields=["kind", "key"], name="dismissal_finding")]
+
+    def __str__(self):
+        return f"{self.kind} {self.key}: dismissed ({self.reason[:60]})"
+
+
+class ComparisonReview(models.Model):
+    """The live revision of a drug's primary monograph that a comparison naming the drug (as a column)
+    was last checked against: set when the comparison's revision goes live, moved on when a proof-reader
+    confirms the comparison after the drug's monograph changed (monographs/consistency.py)."""
+
+    comparison = models.ForeignKey(Comparison, on_delete=models.CASCADE, related_name="reviews")
+    drug = models.ForeignKey(Drug, on_delete=models.CASCADE, related_name="+")
+    against = models.ForeignKey(Revision, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["comparison", "drug"], name="one_review_per_comparison_drug")]
+
+    def __str__(self):
+        return f"{self.comparison} checked against {self.against}"

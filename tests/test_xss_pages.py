@@ -6,6 +6,7 @@ import xml.etree.ElementTree as ET
 import pytest
 from django.urls import reverse
 
+from monographs.linkgraph import rebuild_all as rebuild_links
 from monographs.models import (
     FAQ,
     Alias,
@@ -80,7 +81,13 @@ def attacked(db):
             status=Revision.Status.PUBLISHED,
             title=" ".join(chunk)[:300],
             summary=" ".join(chunk),
-            body="\n\n".join(chunk) + f"\n\n[[comparison:{tag}-table]]\n\n## " + chunk[0] + "\n\n" + "\n\n".join(chunk),
+            body="\n\n".join(chunk)
+            + f"\n\n[[comparison:{tag}-table]]\n\n## "
+            + chunk[0]
+            + "\n\n"
+            + "\n\n".join(chunk)
+            # The consistency report quotes the sentence naming another drug (and its attacks).
+            + (f"\n\n## Interactions\n\nAvoid with {drugs[-1][0].name}." if drugs else ""),
             change_note=" ".join(chunk),
             published_at=timezone.now(),
         )
@@ -98,6 +105,7 @@ def attacked(db):
         draft.editors.add(editor)
         drugs.append((drug, monograph, published, draft, chunk))
     reindex_all()
+    rebuild_links()  # "What links here" shows link texts; the consistency report shows names and sentences
     return drugs
 
 
@@ -163,7 +171,10 @@ def test_admin_pages_the_diff_and_the_preview_run_no_injected_script(client, att
             reverse("admin:monographs_drug_change", args=[drug.pk]),
             reverse("admin:monographs_revision_changelist") + "?q=" + chunk[0][:20],
             reverse("admin:index"),
+            reverse("admin:consistency"),
         ):
             assert_safe(client.get(url), url)
         preview = client.post("/markdownx/markdownify/", {"content": "\n\n".join(chunk)})
         assert problems(preview.content.decode()) == []
+    # The report did quote the attacked names and sentences (escaped), so the check above covered them.
+    assert "Avoid with Xssamab 0 " in client.get(reverse("admin:consistency")).content.decode()

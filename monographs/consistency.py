@@ -1,0 +1,602 @@
+"""Consistency across monographs: findings an editor-in-chief reviews before trusting the reference.
+
+Each check returns Findings.  A finding has a `key` (what it is about: a brand name, an alias, a pair
+of drugs…) and `evidence` (the facts that make it a finding); its fingerprint hashes both, so a
+dismissal (ConsistencyDismissal) holds only while the evidence stays the same.
+
+Names are matched as the search matches them: a drug's INN, brands and synonyms/former names, split
+into words by the search's own tokeniser (monographs.search.words) and compared case-insensitively,
+word for word.  Misspellings are left out: a recorded misspelling is a slip to correct, not a name.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from django.core.cache import cache
+from django.db import transaction
+from django.urls import reverse
+
+from .cache import worked_around
+from .models import (
+    Alias,
+    BrandName,
+    ComparisonReview,
+    ConsistencyDismissal,
+    Drug,
+    DrugClass,
+    Monograph,
+    Revision,
+    now,
+)
+from .search import STOPWORDS, stem, words
+
+# Kinds of finding, in the order the report shows them, with each group's heading.
+KINDS = {
+    "interaction_one_sided": "Interactions named on one side only",
+    "contraindication_class_one_sided": "Contraindicated classes whose drugs do not name the drug back",
+    "comparison_stale": "Comparisons to re-check",
+    "brand_shared": "Brand names claimed by two drugs",
+    "alias_clash": "Aliases that are another drug's name",
+    "class_without_live_drug": "Classes with no live drug",
+    "primary_missing": "Drugs without a live primary monograph",
+}
+
+EXCERPT = 400
+PAGE_SIZE = 100  # findings on one page of the report
+
+
+@dataclass(frozen=True)
+class Finding:
+    kind: str
+    key: str
+    message: str
+    evidence: tuple[str, ...]
+    fixes: tuple[tuple[str, str, int], ...] = ()  # (label, admin model name, pk): where to fix it
+    basis: str = field(default="", repr=False)  # hashed with the evidence, not shown (a whole section)
+    review: int | None = None  # a stale comparison's ComparisonReview: a proof-reader confirms it
+
+    @property
+    def links(self) -> list[tuple[str, str]]:
+        """(label, admin URL) of each place to fix it (reversed only for the findings shown)."""
+        return [(label, reverse(f"admin:monographs_{model}_change", args=[pk])) for label, model, pk in self.fixes]
+
+    @cached_property  # kept with the finding when the run is stored
+    def fingerprint(self) -> str:
+        data = json.dumps([self.kind, self.key, list(self.evidence), self.basis], ensure_ascii=False)
+        return hashlib.sha256(data.encode("utf-8")).hexdigest()
+
+
+def _drug_fix(drug_id: int, name: str) -> tuple[str, str, int]:
+    return (f"Drug “{name}”", "drug", drug_id)
+
+
+# Names ------------------------------------------------------------------------------------------
+
+
+def brands_shared() -> list[Finding]:
+    claims = defaultdict(dict)
+    for name, drug_id, drug_name in BrandName.objects.values_list("name", "drug_id", "drug__name"):
+        claims[name.casefold()].setdefault(drug_id, (drug_name, name))
+    findings = []
+    for folded, drugs in sorted(claims.items()):
+        if len(drugs) < 2:
+            continue
+        ordered = sorted(drugs.items(), key=lambda item: item[1][0])
+        written = ordered[0][1][1]
+        findings.append(
+            Finding(
+                "brand_shared",
+                f"brand:{folded}",
+                f"The brand name “{written}” is claimed by {len(drugs)} drugs.",
+                tuple(f"“{brand}” is a brand of {drug}" for _, (drug, brand) in ordered),
+                tuple(_drug_fix(pk, drug) for pk, (drug, _) in ordered),
+            )
+        )
+    return findings
+
+
+def aliases_clashing() -> list[Finding]:
+    names = defaultdict(list)  # folded name → [(drug id, drug name, "INN" | "brand")]
+    for pk, name in Drug.objects.values_list("pk", "name"):
+        names[name.casefold()].append((pk, name, "INN"))
+    for drug_id, drug_name, brand in BrandName.objects.values_list("drug_id", "drug__name", "name"):
+        names[brand.casefold()].append((drug_id, drug_name, "brand"))
+    findings = []
+    aliases = Alias.objects.values_list("slug", "name", "kind", "drug_id", "drug__name").order_by("drug__name", "name")
+    for slug, name, kind, drug_id, drug_name in aliases:
+        for other_id, other_name, what in names.get(name.casefold(), []):
+            if other_id == drug_id:
+                continue
+            findings.append(
+                Finding(
+                    "alias_clash",
+                    f"alias:{slug}:{other_id}:{what}",
+                    f"“{name}”, a {Alias.Kind(kind).label} of {drug_name}, is the {what} of {other_name}.",
+                    (f"{drug_name}: {Alias.Kind(kind).label} “{name}”", f"{other_name}: {what} “{name}”"),
+                    (_drug_fix(drug_id, drug_name), _drug_fix(other_id, other_name)),
+                )
+            )
+    return findings
+
+
+def classes_without_live_drug() -> list[Finding]:
+    """A class counts as live when a drug with live content is in it or in a class nested in it."""
+    public = DrugClass.objects.public_ids()
+    return [
+        Finding(
+            "class_without_live_drug",
+            f"class:{slug}",
+            f"The class “{name}” has no drug with a live monograph (in it or in a class within it).",
+            (f"Class “{name}”: no live drug",),
+            ((f"Class “{name}”", "drugclass", pk),),
+        )
+        for pk, slug, name in DrugClass.objects.exclude(pk__in=public).values_list("pk", "slug", "name")
+    ]
+
+
+def primaries_missing() -> list[Finding]:
+    primaries = {
+        drug_id: (pk, slug)
+        for pk, slug, drug_id in Monograph.objects.filter(is_primary=True).values_list("pk", "slug", "drug_id")
+    }
+    live = set(Revision.objects.live().filter(monograph__is_primary=True).values_list("monograph_id", flat=True))
+    findings = []
+    for drug_id, slug, name in Drug.objects.values_list("pk", "slug", "name"):
+        primary = primaries.get(drug_id)
+        if primary is None:
+            why = f"{name} has no primary monograph."
+            fixes = (_drug_fix(drug_id, name),)
+        elif primary[0] not in live:
+            why = f"{name}'s primary monograph “{primary[1]}” is not published."
+            fixes = ((f"Monograph “{primary[1]}”", "monograph", primary[0]),)
+        else:
+            continue
+        findings.append(Finding("primary_missing", f"drug:{slug}", why, (why,), fixes))
+    return findings
+
+
+# Interactions -----------------------------------------------------------------------------------
+
+_HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
+_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
+_EMPHASIS = re.compile(r"[*_`]+")
+_MARKUP = re.compile(r"[>|]+")
+_SENTENCE_END = re.compile(r"(?<=[.!?;])\s+|\n+")
+
+
+def interaction_section(body: str, word: str = "interaction") -> str | None:
+    """The text under the body's Markdown headings that contain `word` (to the next heading of the same
+    or a higher level); None when there is no such heading."""
+    parts, level = [], None
+    found = False
+    for line in body.splitlines():
+        heading = _HEADING.match(line)
+        if heading:
+            depth = len(heading.group(1))
+            if level is not None and depth <= level:
+                level = None
+            if level is None and word in heading.group(2).casefold():
+                level, found = depth, True
+                continue
+        if level is not None:
+            parts.append(line)
+    return "\n".join(parts).strip() if found else None
+
+
+def sentences(text: str) -> list[str]:
+    plain = _MARKUP.sub(" ", _EMPHASIS.sub("", _LINK.sub(r"\1", text)))
+    return [" ".join(s.split()) for s in _SENTENCE_END.split(plain) if s.strip(" -–—.")]
+
+
+class NameIndex:
+    """Every drug's names (INN, brands, synonyms and former names) as sequences of search words."""
+
+    def __init__(self):
+        self.names: dict[tuple[str, ...], set[int]] = defaultdict(set)
+        self.drugs: dict[int, str] = dict(Drug.objects.values_list("pk", "name"))
+        rows = [
+            *((pk, name) for pk, name in self.drugs.items()),
+            *BrandName.objects.values_list("drug_id", "name"),
+            *Alias.objects.exclude(kind=Alias.Kind.MISSPELLING).values_list("drug_id", "name"),
+        ]
+        for drug_id, name in rows:
+            key = tuple(words(name))
+            if key:
+                self.names[key].add(drug_id)
+        self.longest = max((len(key) for key in self.names), default=0)
+        self.first = {key[0] for key in self.names}
+
+    def named_in(self, text: str) -> set[int]:
+        found, tokens = set(), words(text)
+        for start, token in enumerate(tokens):
+            if token not in self.first:  # most words start no name: one set lookup each
+                continue
+            for length in range(1, min(self.longest, len(tokens) - start) + 1):
+                drugs = self.names.get(tuple(tokens[start : start + length]))
+                if drugs:
+                    found |= drugs
+        return found
+
+
+def interactions_one_sided() -> list[Finding]:
+    """Drug A's Interactions section names drug B, and B's live primary monograph's Interactions
+    section does not name A (or B's has none).  Drugs without a live primary monograph are left to
+    `primaries_missing`."""
+    index = NameIndex()
+    live = Revision.objects.live().filter(monograph__is_primary=True)
+    monographs, sections = {}, {}
+    for drug_id, monograph_id, body in live.values_list("monograph__drug_id", "monograph_id", "body").iterator():
+        monographs[drug_id] = monograph_id
+        sections[drug_id] = interaction_section(body or "")
+    named = {drug_id: index.named_in(section) for drug_id, section in sections.items() if section}
+    findings = []
+    for a, section in sorted(sections.items(), key=lambda item: index.drugs[item[0]]):
+        if not section:
+            continue
+        naming = defaultdict(list)
+        for sentence in sentences(section):
+            for b in index.named_in(sentence) - {a}:
+                naming[b].append(sentence)
+        for b in sorted(naming, key=index.drugs.get):
+            if b not in monographs or a in named.get(b, ()):
+                continue
+            name_a, name_b = index.drugs[a], index.drugs[b]
+            other = sections.get(b)
+            if other:
+                other_side = f"{name_b}'s Interactions section: " + (
+                    other if len(other) <= EXCERPT else other[:EXCERPT] + "…"
+                )
+            else:
+                other_side = f"{name_b}'s live monograph has no Interactions section."
+            findings.append(
+                Finding(
+                    "interaction_one_sided",
+                    f"interaction:{a}:{b}",
+                    f"{name_a}'s Interactions section names {name_b}; {name_b}'s does not name {name_a}.",
+                    (*(f"{name_a}: {sentence}" for sentence in naming[b]), other_side),
+                    (
+                        (f"{name_b}'s monograph", "monograph", monographs[b]),
+                        (f"{name_a}'s monograph", "monograph", monographs[a]),
+                    ),
+                    basis=other or "",
+                )
+            )
+    return findings
+
+
+def contraindicated_classes_one_sided() -> list[Finding]:
+    """Drug A's Contraindications section names a class (its name word for word, plural or singular):
+    each drug B in that class, or in a class within it, whose live primary monograph names A in neither
+    its Interactions nor its Contraindications section is a finding."""
+    index = NameIndex()
+    class_names, children, members = {}, defaultdict(list), defaultdict(set)
+    for pk, name, parent in DrugClass.objects.values_list("pk", "name", "parent_id"):
+        class_names[pk] = name
+        children[parent].append(pk)
+    for drug_id, class_id in Drug.classes.through.objects.values_list("drug_id", "drugclass_id"):
+        members[class_id].add(drug_id)
+    keys = {tuple(stem(w) for w in words(name)): pk for pk, name in class_names.items()}
+    longest = max((len(key) for key in keys), default=0)
+
+    def drugs_of(class_id: int, seen: set) -> set[int]:
+        seen.add(class_id)
+        found = set(members[class_id])
+        for child in children[class_id]:
+            if child not in seen:
+                found |= drugs_of(child, seen)
+        return found
+
+    live = Revision.objects.live().filter(monograph__is_primary=True)
+    monographs, bodies = {}, {}
+    for drug_id, monograph_id, body in live.values_list("monograph__drug_id", "monograph_id", "body").iterator():
+        monographs[drug_id], bodies[drug_id] = monograph_id, body or ""
+    other_sides: dict[int, tuple[str, set[int]]] = {}
+    findings = []
+    for a in sorted(bodies, key=index.drugs.get):
+        section = interaction_section(bodies[a], "contraindication")
+        if not section:
+            continue
+        naming = defaultdict(list)  # class id → the sentences that name it
+        for sentence in sentences(section):
+            stems = [stem(w) for w in words(sentence)]
+            for i in range(len(stems)):
+                for n in range(1, min(longest, len(stems) - i) + 1):
+                    if tuple(stems[i : i + n]) in keys:
+                        naming[keys[tuple(stems[i : i + n])]].append(sentence)
+        for class_id in sorted(naming, key=class_names.get):
+            for b in sorted(drugs_of(class_id, set()) - {a}, key=index.drugs.get):
+                if b not in monographs:
+                    continue
+                if b not in other_sides:
+                    parts = (interaction_section(bodies[b]), interaction_section(bodies[b], "contraindication"))
+                    text = "\n".join(part for part in parts if part)
+                    other_sides[b] = (text, index.named_in(text))
+                text, named = other_sides[b]
+                if a in named:
+                    continue
+                name_a, name_b, name_c = index.drugs[a], index.drugs[b], class_names[class_id]
+                if text:
+                    other_side = f"{name_b}'s Interactions and Contraindications: " + (
+                        text if len(text) <= EXCERPT else text[:EXCERPT] + "…"
+                    )
+                else:
+                    other_side = f"{name_b}'s live monograph has no Interactions or Contraindications section."
+                findings.append(
+                    Finding(
+                        "contraindication_class_one_sided",
+                        f"contraindication:{a}:{class_id}:{b}",
+                        f"{name_a}'s Contraindications name the class {name_c}; {name_b}, in that class, "
+                        f"does not name {name_a}.",
+                        (*(f"{name_a}: {sentence}" for sentence in dict.fromkeys(naming[class_id])), other_side),
+                        (
+                            (f"{name_b}'s monograph", "monograph", monographs[b]),
+                            (f"{name_a}'s monograph", "monograph", monographs[a]),
+                        ),
+                        basis=text,
+                    )
+                )
+    return findings
+
+
+# Stale comparisons ------------------------------------------------------------------------------
+
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)?(?:\s*(?:mg|mcg|µg|g|ml|mL|%|IU|units?|hours?|h|days?|weeks?|months?|years?)\b)?")
+
+
+def record_reviews(monograph: Monograph) -> None:
+    """The live comparisons of `monograph` were proof-read with its live revision: each drug column is
+    recorded as checked against that drug's live primary revision (kept when already recorded)."""
+    revision = Revision.objects.live().filter(monograph=monograph).first()
+    if revision is None:
+        return
+    for comparison in revision.comparisons.prefetch_related("subjects"):
+        for subject in comparison.subjects.all():
+            if subject.drug_id is None:
+                continue
+            live = (
+                Revision.objects.live().filter(monograph__drug_id=subject.drug_id, monograph__is_primary=True).first()
+            )
+            ComparisonReview.objects.get_or_create(
+                comparison=comparison, drug_id=subject.drug_id, defaults={"against": live}
+            )
+
+
+def record_all_reviews() -> None:
+    for monograph in Monograph.objects.filter(revisions__status=Revision.Status.PUBLISHED):
+        record_reviews(monograph)
+
+
+def _covers(label: str, heading: str) -> bool:
+    """Whether a section heading is about a comparison row: they share a word, or a word's stem but
+    for its last letter (“Dose” and “Dosage”)."""
+    row = [w for w in words(label) if len(w) >= 3 and w not in STOPWORDS]
+    head = [w for w in words(heading) if len(w) >= 3]
+    return any(_alike(stem(a), stem(b)) for a in row for b in head)
+
+
+def _alike(a: str, b: str) -> bool:
+    shared = len(os.path.commonprefix([a, b]))
+    return shared >= max(3, min(len(a), len(b)) - 1)
+
+
+def _numbers_by_section(body: str, labels: list[str]) -> dict[str, list[str]]:
+    """The numbers (with their units) in each section whose heading a row label covers, by label."""
+    found: dict[str, list[str]] = defaultdict(list)
+    current: list[str] = []
+    for line in body.splitlines():
+        heading = _HEADING.match(line)
+        if heading:
+            current = [label for label in labels if _covers(label, heading.group(2))]
+            continue
+        for label in current:
+            found[label] += [" ".join(n.split()) for n in _NUMBER.findall(line)]
+    return found
+
+
+def comparisons_stale() -> list[Finding]:
+    """A live comparison with drug X as a column, reviewed against an earlier live revision of X's
+    primary monograph whose numbers, in the sections the comparison's rows cover, have changed since."""
+    live = dict(Revision.objects.live().filter(monograph__is_primary=True).values_list("monograph__drug_id", "pk"))
+    reviews = (
+        ComparisonReview.objects.filter(comparison__revision__status=Revision.Status.PUBLISHED, against__isnull=False)
+        .select_related("comparison__revision__monograph", "drug", "against")
+        .prefetch_related("comparison__attributes")
+        .order_by("comparison__caption", "drug__name")
+    )
+    findings = []
+    for review in reviews:
+        now_live = live.get(review.drug_id)
+        if now_live is None or now_live == review.against_id:
+            continue
+        labels = [attribute.label for attribute in review.comparison.attributes.all()]
+        current = Revision.objects.only("body", "number").get(pk=now_live)
+        before = _numbers_by_section(review.against.body, labels)
+        after = _numbers_by_section(current.body, labels)
+        changes = tuple(
+            f"{label}: was {', '.join(before[label]) or 'none'}; now {', '.join(after[label]) or 'none'}"
+            for label in labels
+            if before[label] != after[label]
+        )
+        if not changes:
+            continue
+        comparison, drug = review.comparison, review.drug
+        findings.append(
+            Finding(
+                "comparison_stale",
+                f"comparison:{review.pk}:{now_live}",
+                f"“{comparison.caption}” was checked against {drug.name} r{review.against.number}; "
+                f"r{current.number} changed numbers it covers: re-check it.",
+                changes,
+                (
+                    (
+                        f"{comparison.revision.monograph.slug} (the comparison)",
+                        "monograph",
+                        comparison.revision.monograph_id,
+                    ),
+                ),
+                review=review.pk,
+            )
+        )
+    return findings
+
+
+class ConfirmError(Exception):
+    pass
+
+
+def confirm_comparison(review_pk: int, user) -> ComparisonReview:
+    """A proof-reader has re-checked the comparison against the drug's live revision: recorded."""
+    if not user.has_perm("monographs.review_revision"):
+        raise ConfirmError("Only proof-readers confirm that a comparison has been re-checked.")
+    review = ComparisonReview.objects.select_related("drug").filter(pk=review_pk).first()
+    live = (
+        Revision.objects.live()
+        .filter(monograph__drug_id=getattr(review, "drug_id", None), monograph__is_primary=True)
+        .first()
+    )
+    if review is None or live is None:
+        raise ConfirmError("That comparison or its drug's live monograph no longer exists.")
+    review.against, review.confirmed_by, review.confirmed_at = live, user, now()
+    review.save(update_fields=["against", "confirmed_by", "confirmed_at"])
+    forget()
+    return review
+
+
+# The report -------------------------------------------------------------------------------------
+
+CHECKS = [  # in the order of KINDS, which the report keeps
+    interactions_one_sided,
+    contraindicated_classes_one_sided,
+    comparisons_stale,
+    brands_shared,
+    aliases_clashing,
+    classes_without_live_drug,
+    primaries_missing,
+]
+
+
+def findings() -> list[Finding]:
+    return [finding for check in CHECKS for finding in check()]
+
+
+# The findings of the last run, shared by the dashboard and the report: every check reads every live
+# monograph, too much for each dashboard view.  Dropped whenever content readers see changes
+# (`on_content_changed`); changes that announce nothing (a class added in the admin) show within
+# CACHE_SECONDS.  Dismissing always checks against a fresh run.
+CACHE_KEY = "drugref:consistency-findings"
+CACHE_SECONDS = 5 * 60
+logger = logging.getLogger(__name__)
+
+
+def cached_findings() -> list[Finding]:
+    try:
+        found = cache.get(CACHE_KEY)
+    except Exception:  # noqa: BLE001 - a cache outage costs time, never the report
+        worked_around(logger, "cache unavailable; consistency checks run uncached")
+        return findings()
+    if found is None:
+        found = findings()
+        for finding in found:
+            finding.fingerprint  # noqa: B018 - computed once, and stored with the finding
+        try:
+            cache.set(CACHE_KEY, found, CACHE_SECONDS)
+        except Exception:  # noqa: BLE001
+            worked_around(logger, "cache unavailable; consistency findings not stored")
+    return found
+
+
+def stored_open_count() -> int | None:
+    """The number of findings not dismissed, from the stored run; None when there is none (the dashboard
+    never runs the checks itself: at 20,000 monographs a run takes many seconds)."""
+    try:
+        found = cache.get(CACHE_KEY)
+    except Exception:  # noqa: BLE001
+        worked_around(logger, "cache unavailable; consistency count not shown")
+        return None
+    if found is None:
+        return None
+    dismissed = set(ConsistencyDismissal.objects.values_list("fingerprint", flat=True))  # a few, made by hand
+    return sum(finding.fingerprint not in dismissed for finding in found)
+
+
+def forget() -> None:
+    try:
+        cache.delete(CACHE_KEY)
+    except Exception:  # noqa: BLE001 - nothing stored, then, and nothing stale
+        worked_around(logger, "cache unavailable; consistency findings not dropped")
+
+
+def on_content_changed(sender, monographs=(), drugs=(), **kwargs) -> None:
+    """Receiver of monographs.signals.content_changed: record what the newly live comparisons were checked
+    against; drop the stored findings now and, since a request may store them again before the change
+    commits, once more when it does."""
+    for monograph in [*monographs, *(m for drug in drugs for m in drug.monographs.all())]:
+        record_reviews(monograph)
+    forget()
+    transaction.on_commit(forget)
+
+
+@dataclass
+class Report:
+    rows: list[tuple[Finding, ConsistencyDismissal | None]]  # in the order of KINDS
+
+    @cached_property
+    def open(self) -> list[Finding]:
+        return [finding for finding, dismissal in self.rows if dismissal is None]
+
+    @cached_property
+    def dismissed(self) -> list[tuple[Finding, ConsistencyDismissal]]:
+        return [(f, d) for f, d in self.rows if d is not None]
+
+    @cached_property
+    def counts(self) -> list[tuple[str, str, int, int]]:
+        """(kind, heading, open, dismissed) for each kind with findings."""
+        tally = defaultdict(lambda: [0, 0])
+        for finding, dismissal in self.rows:
+            tally[finding.kind][dismissal is not None] += 1
+        return [(kind, heading, *tally[kind]) for kind, heading in KINDS.items() if kind in tally]
+
+
+def report(cached: bool = False) -> Report:
+    """Every finding in the order of KINDS, each with the dismissal that matches its evidence (if any)."""
+    found = cached_findings() if cached else findings()
+    # Dismissals are made by hand, one at a time: few beside the findings, read all at once.
+    dismissals = {d.fingerprint: d for d in ConsistencyDismissal.objects.select_related("dismissed_by")}
+    return Report([(finding, dismissals.get(finding.fingerprint)) for finding in found])  # CHECKS: KINDS' order
+
+
+class DismissError(Exception):
+    pass
+
+
+def dismiss(fingerprint: str, reason: str, user) -> ConsistencyDismissal:
+    """Record that the finding with this fingerprint needs no fix, and why.  Refused when no current
+    finding has that fingerprint (its evidence changed since the report was read)."""
+    if not reason.strip():
+        raise DismissError("Give a reason to dismiss a finding.")
+    finding = next((f for f in findings() if f.fingerprint == fingerprint), None)
+    if finding is None:
+        raise DismissError("That finding is no longer reported as it was (its evidence changed): read it again.")
+    dismissal, _ = ConsistencyDismissal.objects.update_or_create(
+        fingerprint=fingerprint,
+        defaults={
+            "kind": finding.kind,
+            "key": finding.key[:500],
+            "evidence": list(finding.evidence),
+            "reason": reason.strip(),
+            "dismissed_by": user,
+        },
+    )
+    return dismissal
+
+
+def may_see(user) -> bool:
+    return user.has_perm("monographs.review_revision") or user.has_perm("monographs.publish_revision")
