@@ -176,8 +176,29 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# Uploaded images: on this server's disk (MEDIA_ROOT) by default; in an S3-compatible bucket when
+# AWS_STORAGE_BUCKET_NAME is set, so that every app server sees every upload.  Credentials come from the
+# environment as boto3 reads them (AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, or an instance role).  Either
+# way drugref serves the images at MEDIA_URL itself (monographs.uploads.serve_media): the bucket stays private.
+AWS_STORAGE_BUCKET_NAME = os.environ.get("AWS_STORAGE_BUCKET_NAME", "")
+if AWS_STORAGE_BUCKET_NAME:
+    MEDIA_STORAGE = {
+        "BACKEND": "monographs.storage.MediaBucketStorage",
+        "OPTIONS": {
+            "bucket_name": AWS_STORAGE_BUCKET_NAME,
+            "endpoint_url": os.environ.get("AWS_S3_ENDPOINT_URL") or None,
+            "region_name": os.environ.get("AWS_S3_REGION_NAME") or None,
+            "default_acl": None,  # the bucket's own policy: private
+            "file_overwrite": False,  # names are random already; never replace another server's image
+        },
+    }
+elif os.environ.get("AWS_S3_ENDPOINT_URL"):
+    # Without the bucket each server would keep its own uploads on its own disk, and half would be missing.
+    raise ImproperlyConfigured("AWS_S3_ENDPOINT_URL is set but AWS_STORAGE_BUCKET_NAME is not: name the bucket.")
+else:
+    MEDIA_STORAGE = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": MEDIA_STORAGE,
     "staticfiles": {
         # Hashed, compressed names need `collectstatic`; development and tests serve files as they are.
         "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
@@ -190,6 +211,10 @@ MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "media"))
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 FIXTURE_DIRS = [BASE_DIR / "fixtures"]
+
+# Format A sources (the patient-information site): a page whose `uri` starts with this is a drug page;
+# any other page whose title names no known drug is a topic (README, "Topics").  Empty: every page is a drug's.
+DRUGREF_MEDICATION_URI_PREFIX = os.environ.get("DRUGREF_MEDICATION_URI_PREFIX", "treatment/other/medication/")
 
 # One renderer for pages, the admin's live preview, feeds and exports.
 MARKDOWNX_MARKDOWNIFY_FUNCTION = "monographs.rendering.render_markdown"
@@ -223,3 +248,20 @@ LOGGING = {
 
 # Fixtures (dumpdata/loaddata): Django's JSON format, with natural keys read once each.
 SERIALIZATION_MODULES = {"json": "monographs.serializers"}
+
+# E-mail (workflow notifications, monographs/notifications.py): printed to the console in development;
+# in production SMTP from the environment (EMAIL_HOST, EMAIL_PORT, EMAIL_HOST_USER, EMAIL_HOST_PASSWORD,
+# EMAIL_USE_TLS), or any backend named by EMAIL_BACKEND.
+EMAIL_BACKEND = os.environ.get(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.console.EmailBackend" if DEBUG else "django.core.mail.backends.smtp.EmailBackend",
+)
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 25, minimum=1)
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_TIMEOUT = 10
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "drugref <drugref@localhost>")
+# Where the admin is reached, for the links in e-mails (no trailing slash).
+DRUGREF_ADMIN_URL = os.environ.get("DRUGREF_ADMIN_URL", "http://127.0.0.1:8000").rstrip("/")

@@ -16,8 +16,9 @@ urlpatterns = [
     path("markdownx/markdownify/", EditorMarkdownifyView.as_view(), name="markdownx_markdownify"),
     path("markdownx/", include("markdownx.urls")),
     path("sitemap.xml", sitemap, {"sitemaps": SITEMAPS}, name="sitemap"),
-    # Uploaded images, with DEBUG on or off (django's static() serves only with DEBUG on): only image types,
-    # with nosniff and a sandbox policy.  A proxy may serve MEDIA_ROOT instead, with the same headers (README).
+    # Uploaded images from the media storage (MEDIA_ROOT or the bucket), with DEBUG on or off (django's static()
+    # serves only with DEBUG on): only image types, with nosniff and a sandbox policy.  A proxy may serve
+    # MEDIA_ROOT instead, with the same headers (README).
     re_path(rf"^{re.escape(settings.MEDIA_URL.lstrip('/'))}(?P<path>.*)$", serve_media, name="media"),
     path("", include("monographs.urls")),
 ]

@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import datetime as dt
+import zoneinfo
+from dataclasses import dataclass
 
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpResponseNotAllowed, HttpResponseRedirect
+from django.db.models import Q
+from django.http import HttpResponseNotAllowed, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404
+from django.template.defaultfilters import pluralize
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 
-from . import diff, proposals, workflow
+from . import diff, notifications, presence, proposals, workflow
 from .bounds import BODY_LIMIT, FIELD_LIMIT, MarkdownRefused, check_markdown
 from .importers.sources import WARNINGS_KEY
 from .links import broken_links
@@ -31,6 +35,7 @@ from .models import (
     Monograph,
     ProposedChange,
     Revision,
+    Topic,
     WorkflowEvent,
 )
 from .views import monograph_page
@@ -148,6 +153,22 @@ class DrugAdmin(ProposeChanges, admin.ModelAdmin):
     inlines = [BrandNameInline, AliasInline]
 
 
+@admin.register(Topic)
+class TopicAdmin(ProposeChanges, admin.ModelAdmin):
+    """A topic's name and address are what readers see, so a change to them is proposed like a drug's.
+    Its reading levels are monographs (choose the topic on the monograph)."""
+
+    list_display = ["name", "slug", "levels"]
+    search_fields = ["name", "slug", "monographs__revisions__title"]
+    prepopulated_fields = {"slug": ["name"]}
+    readonly_fields = ["source_key", "levels"]
+
+    @admin.display(description="reading levels")
+    def levels(self, obj):
+        found = [f"{m.level}. {m.get_level_display()} ({m.slug})" for m in obj.monographs.order_by("level")]
+        return "; ".join(found) or "—"
+
+
 @admin.register(Author)
 class AuthorAdmin(admin.ModelAdmin):
     list_display = ["name", "user"]
@@ -199,14 +220,16 @@ class NewMonographForm(forms.ModelForm):
 
     class Meta:
         model = Monograph
-        fields = ["drug", "slug", "kind", "is_primary", "review_interval_months"]
+        fields = ["drug", "topic", "level", "slug", "kind", "is_primary", "review_interval_months"]
 
 
 @admin.register(Monograph)
 class MonographAdmin(ProposeChanges, admin.ModelAdmin):
-    list_display = ["slug", "drug", "kind", "is_primary", "live", "next_review"]
-    list_filter = [ReviewDueFilter, "kind", "is_primary"]
-    search_fields = ["slug", "drug__name", "revisions__title"]
+    list_display = ["slug", "drug", "topic", "level", "kind", "is_primary", "live", "next_review"]
+    list_filter = [ReviewDueFilter, "kind", "is_primary", "level"]
+    search_fields = [
+        *("slug", "drug__name", "drug__brands__name", "drug__aliases__name", "topic__name", "revisions__title")
+    ]
     readonly_fields = ["source_key", "next_review"]
     inlines = [LegacyPathInline, RevisionInline]
     change_form_template = "admin/monographs/monograph/change_form.html"
@@ -218,14 +241,22 @@ class MonographAdmin(ProposeChanges, admin.ModelAdmin):
 
     def get_fields(self, request, obj=None):
         if obj is None:
-            return ["drug", "slug", "kind", "is_primary", "review_interval_months", "title"]
-        fields = ["drug", "slug", "kind", "is_primary", "review_interval_months", "next_review", "source_key"]
+            return ["drug", "topic", "level", "slug", "kind", "is_primary", "review_interval_months", "title"]
+        fields = ["drug", "topic", "level", "slug", "kind", "is_primary", "review_interval_months"]
+        fields += ["next_review", "source_key"]
         return fields + [self.PROPOSAL_NOTE]
 
     @admin.display(description="live revision")
     def live(self, obj):
         revision = obj.live_revision
         return f"r{revision.number}" if revision else "—"
+
+    def view_on_site(self, obj):
+        """The public page while something is live; else the preview of the newest revision."""
+        if obj.live_revision is not None:
+            return obj.get_absolute_url()
+        newest = obj.revisions.order_by("-number").first()
+        return reverse("admin:monographs_revision_preview", args=[newest.pk]) if newest else None
 
     def save_model(self, request, obj, form, change):
         if change:
@@ -451,8 +482,31 @@ class EventInline(admin.TabularInline):
         return False
 
 
+@dataclass
+class Clash:
+    """What the merge view shows after a save clash: the version saved since, and each field that differs."""
+
+    version: int
+    updated_at: dt.datetime
+    saved_by: str  # who made the last edit, as far as the history says
+    fields: list[dict]
+
+
+def _plain(text) -> str:
+    return (text or "").replace("\r\n", "\n").strip()
+
+
 class RevisionForm(forms.ModelForm):
+    """A draft's fields, saved only against the version the editor read (workflow.save_draft).
+
+    On a clash the form is shown again with `clash` set: the template shows the editor's text, the saved
+    text and the diff, and three buttons post `_merge` with the version read at the clash (`merge_version`).
+    Taking mine or saving the edited merge is checked against that version, so a merge made stale by a
+    third save clashes again.
+    """
+
     expected_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    clash: Clash | None = None
 
     class Meta:
         model = Revision
@@ -469,17 +523,106 @@ class RevisionForm(forms.ModelForm):
     def clean_summary(self):
         return bounded_markdown(self.cleaned_data["summary"], "The summary")
 
+    def _merged(self, cleaned: dict) -> None:
+        """The edited merge (`merged_<field>`) in place of the form's fields, checked as the fields are."""
+        limits = {"body": BODY_LIMIT, "summary": FIELD_LIMIT}
+        for name in workflow.EDITABLE_FIELDS:
+            key = f"merged_{name}"
+            if key not in self.data:
+                continue
+            label = str(self.fields[name].label).lower()
+            try:
+                value = self.fields[name].clean(self.data[key])
+            except ValidationError as exc:
+                self.add_error(None, ValidationError(f"The merged {label}: {exc.messages[0]}"))
+                continue
+            try:
+                bounded_markdown(value, f"The merged {label}", limits.get(name, FIELD_LIMIT))
+            except ValidationError as exc:
+                self.add_error(None, exc)
+                continue
+            cleaned[name] = value
+
     def clean(self):
         cleaned = super().clean()
-        if self.instance.pk and self.instance.is_editable:
-            expected = cleaned.get("expected_version")
-            current = Revision.objects.filter(pk=self.instance.pk).values_list("version", flat=True).first()
-            if expected is None or expected != current:
-                raise ValidationError(
-                    "Someone else saved this draft after you opened it, so your changes were not saved. "
-                    "Your text is still in the form below: copy it, reload the page, and merge your changes."
-                )
+        if not (self.instance.pk and self.instance.is_editable):
+            return cleaned
+        expected = cleaned.get("expected_version")
+        choice = self.data.get("_merge")
+        if choice in ("mine", "edit"):
+            merge_version = self.data.get("merge_version", "")
+            expected = int(merge_version) if merge_version.isascii() and merge_version.isdigit() else None
+            cleaned["expected_version"] = expected
+            if choice == "edit":
+                self._merged(cleaned)
+        saved = Revision.objects.filter(pk=self.instance.pk).first()
+        if saved is not None and (expected is None or expected != saved.version):
+            self.clash = self._clash(saved, cleaned)
+            raise ValidationError(
+                "Someone else saved this draft after you opened it, so your changes were not saved. "
+                "Your text is still in the form below; choose, above, to save yours, keep theirs, or merge the two."
+            )
         return cleaned
+
+    def _clash(self, saved: Revision, cleaned: dict) -> Clash:
+        fields = []
+        for name in workflow.EDITABLE_FIELDS:
+            mine = cleaned.get(name, self.data.get(name, ""))
+            theirs = getattr(saved, name)
+            if _plain(mine) != _plain(theirs):  # a browser sends CRLF and the form strips the ends
+                html, _numbers = diff.word_diff(theirs or "", mine or "")
+                label = str(self.fields[name].label)
+                fields.append({"name": name, "label": label, "mine": mine, "saved": theirs, "diff": html})
+        last = saved.events.filter(details__action="edit").select_related("actor").order_by("-sequence").first()
+        by = (last.actor.get_full_name() or last.actor.get_username()) if last and last.actor else ""
+        return Clash(saved.version, saved.updated_at, by, fields)
+
+
+# What a move did, in an editor's words, after "“Denosumab” r3: ".
+DONE = {
+    "submit": "submitted for review",
+    "withdraw": "withdrawn from review, back to draft",
+    "request_changes": "sent back to its author for changes",
+    "approve": "approved",
+    "withdraw_approval": "approval withdrawn, back to draft",
+    "cancel_schedule": "schedule cancelled",
+    "publish": "published — readers see it now",
+    "unpublish": "unpublished — readers no longer see it",
+}
+
+
+def _editor_time_zone(request) -> zoneinfo.ZoneInfo:
+    """The zone the editor's browser reported with the form (admin-revision.js), else the server's."""
+    name = request.POST.get("time_zone", "")
+    try:
+        return zoneinfo.ZoneInfo(name) if name and len(name) < 64 else timezone.get_default_timezone()
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return timezone.get_default_timezone()
+
+
+THREAD_VERBS = {
+    "submit": "submitted",
+    "withdraw": "withdrew the submission",
+    "request_changes": "requested changes",
+    "approve": "approved",
+    "withdraw_approval": "withdrew the approval",
+    "publish": "published",
+    "unpublish": "unpublished",
+    "revert": "restored",
+}
+
+
+def _conversation(revision: Revision) -> dict:
+    """The revision's comments as a short thread, and the change request a sent-back draft answers."""
+    events = list(revision.events.select_related("actor").order_by("sequence"))
+    thread = [
+        (event, THREAD_VERBS.get(event.details.get("action", ""), event.details.get("action", "").replace("_", " ")))
+        for event in events
+        if event.comment.strip() and event.details.get("action") not in ("create", "edit")
+    ]
+    last = events[-1] if events else None
+    sent_back = revision.status == S.DRAFT and last is not None and last.details.get("action") == "request_changes"
+    return {"thread": thread, "change_request": last if sent_back else None}
 
 
 def _run(modeladmin, request, revision: Revision, action: str, *args, **kwargs) -> bool:
@@ -496,9 +639,21 @@ def _run(modeladmin, request, revision: Revision, action: str, *args, **kwargs) 
 class RevisionAdmin(admin.ModelAdmin):
     form = RevisionForm
     list_display = ["monograph", "number", "title", "status", "updated_at", "published_at", "publish_at"]
-    list_filter = ["status", "monograph__kind"]
+    list_filter = [
+        "status",
+        "monograph__kind",
+        ("credits__author", admin.RelatedOnlyFieldListFilter),
+        ("editors", admin.RelatedOnlyFieldListFilter),
+    ]
     list_select_related = ["monograph"]
-    search_fields = ["title", "monograph__slug", "body"]
+    search_fields = [
+        "title",
+        "monograph__slug",
+        "monograph__drug__name",
+        "monograph__drug__brands__name",
+        "monograph__drug__aliases__name",
+        "body",
+    ]
     inlines = [AuthorCreditInline, FAQInline, ComparisonInline, EventInline]
     change_form_template = "admin/monographs/revision/change_form.html"
     actions = ["submit_selected", "publish_selected"]  # no bulk approve: approving means having looked
@@ -506,6 +661,12 @@ class RevisionAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False  # drafts start from a monograph ("Edit") or with a new monograph
+
+    def view_on_site(self, obj):
+        """The public page for the live revision; the preview for anything readers cannot see."""
+        if obj.status == S.PUBLISHED:
+            return obj.get_absolute_url()
+        return reverse("admin:monographs_revision_preview", args=[obj.pk])
 
     def has_delete_permission(self, request, obj=None):
         return False  # every version is kept
@@ -561,6 +722,10 @@ class RevisionAdmin(admin.ModelAdmin):
         return back
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        if request.method == "POST" and object_id and request.POST.get("_merge") == "saved":
+            # "Keep the saved one": nothing of this editor's is written; the page opens on the saved draft.
+            self.message_user(request, "Kept the saved draft; your changes were set aside.", messages.INFO)
+            return HttpResponseRedirect(request.path)
         try:
             return super().changeform_view(request, object_id, form_url, extra_context)
         except workflow.EditConflict:
@@ -578,9 +743,18 @@ class RevisionAdmin(admin.ModelAdmin):
                     "revision": revision,
                     "live": live,
                     "actions_available": self.available_moves(request, revision),
-                    "broken_links": broken_links(revision) if revision.status in (S.IN_REVIEW, S.APPROVED) else [],
+                    # A live revision too: an import publishes at once, and its missing files are listed here.
+                    "broken_links": broken_links(revision)
+                    if revision.status in (S.IN_REVIEW, S.APPROVED, S.PUBLISHED)
+                    else [],
                     "own_work": workflow.is_own_work(revision, request.user),
+                    "editorial_warnings": revision.editorial_warnings(),
+                    **_conversation(revision),
+                    "server_time_zone": timezone.get_default_timezone_name(),
                     # What the importer changed or could not keep (sources.WARNINGS_KEY in the provenance).
+                    # A soft lock: who else has this draft open (monographs/presence.py); it never blocks.
+                    "others_here": presence.here(revision.pk, request.user) if revision.is_editable else [],
+                    "heartbeat": presence.HEARTBEAT,
                     "import_warnings": (revision.source_meta or {}).get(WARNINGS_KEY, [])
                     if isinstance(revision.source_meta, dict)
                     else [],
@@ -605,6 +779,7 @@ class RevisionAdmin(admin.ModelAdmin):
             path("<int:pk>/workflow/<str:action>/", view(self.workflow_view), name="monographs_revision_workflow"),
             path("<int:pk>/diff/", view(self.diff_view), name="monographs_revision_diff"),
             path("<int:pk>/preview/", view(self.preview_view), name="monographs_revision_preview"),
+            path("<int:pk>/presence/", view(self.presence_view), name="monographs_revision_presence"),
         ] + super().get_urls()
 
     def _revision(self, request, pk) -> Revision:
@@ -626,11 +801,20 @@ class RevisionAdmin(admin.ModelAdmin):
         elif action in ("approve", "request_changes", "unpublish", "withdraw", "withdraw_approval", "cancel_schedule"):
             done = _run(self, request, revision, action, comment)
         elif action == "publish":
+            if request.POST.get("confirm_publish") != "on" and workflow.may(revision, "publish", request.user):
+                self.message_user(
+                    request,
+                    f"Nothing published: tick “Yes, publish r{revision.number} of “{revision.title}” now” to confirm.",
+                    messages.ERROR,
+                )
+                return back
             done = _run(self, request, revision, "publish", confirm_broken_links=confirm, comment=comment)
         elif action == "schedule":
+            zone = _editor_time_zone(request)
             try:
-                at = forms.DateTimeField().clean(request.POST.get("publish_at"))
-            except ValidationError:  # missing, or not a date and time: the form sends neither unless forged
+                with timezone.override(zone):  # the time as the editor typed it, in their zone
+                    at = forms.DateTimeField().clean(request.POST.get("publish_at"))
+            except ValidationError:  # missing, or not a date and time
                 at = None
             if at is None or at <= timezone.now():
                 self.message_user(
@@ -638,6 +822,10 @@ class RevisionAdmin(admin.ModelAdmin):
                 )
                 return back
             done = _run(self, request, revision, "schedule", at, confirm_broken_links=confirm)
+            if done:
+                when = f"{timezone.localtime(at, zone):%Y-%m-%d %H:%M} {zone.key}"
+                self.message_user(request, f"“{revision.title}” r{revision.number}: scheduled for {when}.")
+                return back
         elif action == "revert":
             try:
                 draft = revision.revert(request.user)
@@ -650,10 +838,17 @@ class RevisionAdmin(admin.ModelAdmin):
             self.message_user(request, f"Unknown action “{action}”.", messages.ERROR)
             return back
         if done:
-            self.message_user(
-                request, f"r{revision.number}: {action.replace('_', ' ')} — done ({revision.get_status_display()})."
-            )
+            self.message_user(request, f"“{revision.title}” r{revision.number}: {DONE[action]}.")
         return back
+
+    def presence_view(self, request, pk):
+        """The revision page's heartbeat: record this editor as here; say who else is (a soft lock)."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        revision = self._revision(request, pk)
+        others = presence.here(revision.pk, request.user) if revision.is_editable else []
+        shown = [{"name": o["name"], "minutes": o["minutes"], "text": o["text"]} for o in others]
+        return JsonResponse({"others": shown})
 
     def diff_view(self, request, pk):
         """The proof-reader's page: the changes, the revision as readers will get it, and the sign-off buttons.
@@ -707,7 +902,8 @@ class RevisionAdmin(admin.ModelAdmin):
     def _bulk(self, request, queryset, action, **kwargs):
         done = sum(_run(self, request, revision, action, **kwargs) for revision in queryset)
         if done:
-            self.message_user(request, f"{action.replace('_', ' ').capitalize()}: {done} revision(s).")
+            past = {"submit": "Submitted for review", "publish": "Published"}[action]
+            self.message_user(request, f"{past}: {done} revision{pluralize(done)}.")
 
     @admin.action(description="Submit selected drafts for review (uses their change notes)")
     def submit_selected(self, request, queryset):
@@ -809,14 +1005,22 @@ def dashboard(request) -> dict:
     user = request.user
     today = timezone.localdate()
     in_review = Revision.objects.filter(status=S.IN_REVIEW).select_related("monograph")
-    mine = Revision.objects.filter(status=S.DRAFT).filter(editors=user).select_related("monograph").distinct()
+    drafts = Revision.objects.filter(status=S.DRAFT)
+    # A draft is someone's when they edited it or opened it (a revert, an "Edit" not yet saved).
+    mine = drafts.filter(Q(editors=user) | Q(created_by=user)).select_related("monograph").distinct()
     open_proposals = ProposedChange.objects.awaiting().select_related("proposed_by")
     return {
         "proposals_awaiting": [p for p in open_proposals if workflow.may(p, "approve_change", user)],
         "my_proposals": [p for p in open_proposals if p.proposed_by_id == user.pk],
-        "awaiting_review": [r for r in in_review if not workflow.is_own_work(r, user)]
+        "awaiting_review": [
+            (r, r.events.filter(to_status=S.IN_REVIEW).select_related("actor").order_by("-sequence").first())
+            for r in in_review
+            if not workflow.is_own_work(r, user)
+        ]
         if user.has_perm("monographs.review_revision")
         else [],
+        "open_drafts": drafts.count(),
+        "unread": notifications.unread_count(user),
         "my_drafts": [(r, r.events.order_by("-sequence").first()) for r in mine],
         "scheduled": Revision.objects.filter(status=S.APPROVED, publish_at__isnull=False).select_related("monograph"),
         "approved": Revision.objects.filter(status=S.APPROVED, publish_at__isnull=True).select_related("monograph")

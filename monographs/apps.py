@@ -7,7 +7,7 @@ class MonographsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from . import pagecache, search, signals
+        from . import notifications, search, signals
 
         signals.content_changed.connect(search.on_content_changed, dispatch_uid="drugref-search")
-        signals.content_changed.connect(pagecache.on_content_changed, dispatch_uid="drugref-pagecache")
+        signals.moved.connect(notifications.on_moved, dispatch_uid="drugref-notifications")

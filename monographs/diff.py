@@ -312,6 +312,13 @@ def _named(pair: Pair, old: Sequence[str], new: Sequence[str], noun: str) -> str
     return f"{label} ({noun} {index + 1})" if labels.count(label) > 1 else label
 
 
+def _renamed(before, after) -> str:
+    """ " (renamed from “Denosumab”)" for a column or row that kept its place and cells but not its label."""
+    if before is None or after is None or before.label == after.label:
+        return ""
+    return f" (renamed from “{before.label}”)"
+
+
 def _table_blocks(old: Table, new: Table) -> list[Block]:
     name = f"Table “{new.slug}”"
     blocks = [
@@ -330,7 +337,8 @@ def _table_blocks(old: Table, new: Table) -> list[Block]:
         before, after = _sides(pair, old.columns, new.columns)
         blocks.append(
             _block(
-                f"{name} › column “{_named(pair, old_labels, new_labels, 'column')}”{pair.status()}",
+                f"{name} › column “{_named(pair, old_labels, new_labels, 'column')}”{pair.status()}"
+                + _renamed(before, after),
                 before.text if before else "",
                 after.text if after else "",
                 pair.moved,
@@ -357,7 +365,11 @@ def _table_blocks(old: Table, new: Table) -> list[Block]:
                 )
             )
             continue
-        blocks.append(_block(f"{name} › row “{label}”{pair.status()}", before.label, after.label, pair.moved))
+        blocks.append(
+            _block(
+                f"{name} › row “{label}”{pair.status()}{_renamed(before, after)}", before.label, after.label, pair.moved
+            )
+        )
         for column in columns:
             blocks.append(
                 _block(

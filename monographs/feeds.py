@@ -35,13 +35,13 @@ class UpdatesFeed(Feed):
                 published_at__isnull=False,
                 monograph__revisions__status=Revision.Status.PUBLISHED,
             )
-            .select_related("monograph__drug")
+            .select_related("monograph__drug", "monograph__topic")
             .prefetch_related("credits__author")
             .order_by("-published_at", "-pk")[:FEED_SIZE]
         )
 
     def item_title(self, revision):
-        return xml_text(f"{revision.title} — {revision.monograph.get_kind_display()}, revision {revision.number}")
+        return xml_text(f"{revision.title} — {revision.monograph.kind_label()}, revision {revision.number}")
 
     def item_description(self, revision):
         # Atom carries this as HTML: the editor's text is escaped, never interpreted.

@@ -1,24 +1,38 @@
-"""Internal links in a revision that lead nowhere, listed before review and publication."""
+"""Internal links in a revision that lead nowhere, listed before review and publication.
+
+Images, video sources and posters count as links: one the site cannot serve (an imported page's file that
+was not found under `import_sources --assets`, a media file since deleted) is listed with the broken links,
+although readers never see it (the renderer leaves it out).
+"""
 
 from __future__ import annotations
 
 from urllib.parse import unquote, urlsplit
 
 from bs4 import BeautifulSoup
-from django.conf import settings
-from django.core.files.storage import default_storage
 from django.urls import Resolver404, resolve
 
+from .media import is_served_media, media_name
 from .models import Alias, BrandName, Comparison, Drug, DrugClass, LegacyPath, Monograph, Revision
 from .rendering import render_inline, render_revision
 
+# The attributes holding an address: links, and the files images and videos show.
+_ADDRESSES = {"a": "href", "img": "src", "source": "src", "video": "poster"}
+
 
 def internal_links(revision: Revision) -> list[str]:
-    """Site-relative hrefs in the body, comparison tables and FAQ answers, in order, without repeats."""
-    html = render_revision(revision).html + "".join(render_inline(faq.answer) for faq in revision.faqs.all())
+    """Site-relative addresses (links, images, videos) in the body, comparison tables and FAQ answers,
+    in order, without repeats."""
+    html = render_revision(revision, keep_missing_media=True).html + "".join(
+        render_inline(faq.answer) for faq in revision.faqs.all()
+    )
     hrefs = []
-    for anchor in BeautifulSoup(html, "html.parser").find_all("a", href=True):
-        href = anchor["href"]
+    for element in BeautifulSoup(html, "html.parser").find_all(list(_ADDRESSES)):
+        href = (element.get(_ADDRESSES[element.name]) or "").strip()
+        if not href:
+            continue
+        if element.name != "a" and not urlsplit(href).scheme and not href.startswith("/"):
+            href = "/" + href  # a relative image address: broken on every page, so listed as such
         if href.startswith("/") and not href.startswith("//") and href not in hrefs:
             hrefs.append(href)
     return hrefs
@@ -28,7 +42,7 @@ def _live_monograph(**lookup) -> bool:
     return Monograph.objects.filter(**lookup, revisions__status=Revision.Status.PUBLISHED).exists()
 
 
-def _slug_target_exists(view: str, slug: str) -> bool:
+def _slug_target_exists(view: str, slug: str, level: str = "") -> bool:
     if view == "drug":
         drug = (
             Drug.objects.filter(slug=slug).first()
@@ -38,6 +52,11 @@ def _slug_target_exists(view: str, slug: str) -> bool:
         return drug is not None and _live_monograph(drug=drug, is_primary=True)
     if view == "monograph":
         return _live_monograph(slug=slug)
+    if view in ("topic", "topic_level"):  # the topic's address answers while any of its levels is live
+        levels = {path: number for number, path in Monograph.LEVEL_PATHS.items()}
+        if view == "topic":
+            return _live_monograph(topic__slug=slug)
+        return level in levels and _live_monograph(topic__slug=slug, level=levels[level])
     if view == "class":
         return DrugClass.objects.filter(slug=slug).exists()
     if view == "comparison":
@@ -47,15 +66,14 @@ def _slug_target_exists(view: str, slug: str) -> bool:
 
 def link_target_exists(href: str) -> bool:
     path = unquote(urlsplit(href).path) or "/"
-    media = "/" + settings.MEDIA_URL.strip("/") + "/"
-    if path.startswith(media):
-        return default_storage.exists(path[len(media) :])
+    if media_name(href) is not None:
+        return is_served_media(href)
     try:
         match = resolve(path)
     except Resolver404:
         match = None
     if match is not None and match.namespace == "monographs" and "slug" in match.kwargs:
-        return _slug_target_exists(match.url_name, match.kwargs["slug"])
+        return _slug_target_exists(match.url_name, match.kwargs["slug"], match.kwargs.get("level", ""))
     if match is not None:
         return True
     return LegacyPath.objects.filter(

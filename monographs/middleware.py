@@ -19,7 +19,9 @@ class LegacyPathRedirectMiddleware:
         if response.status_code != 404:
             return response
         legacy = (
-            LegacyPath.objects.select_related("monograph__drug").filter(path=LegacyPath.normalise(request.path)).first()
+            LegacyPath.objects.select_related("monograph__drug", "monograph__topic")
+            .filter(path=LegacyPath.normalise(request.path))
+            .first()
         )
         if legacy is None or not legacy.monograph.revisions.live().exists():
             return response

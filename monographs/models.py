@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import re
 import uuid
 from contextlib import contextmanager
 from contextvars import ContextVar
+from typing import NamedTuple
 
 from django.conf import settings
 from django.contrib.postgres.search import SearchVectorField
@@ -21,6 +23,19 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
 from markdownx.models import MarkdownxField
+from rapidfuzz import process
+from rapidfuzz.distance import OSA
+
+_NAME_WORD = re.compile(r"[^\W\d_]+")
+
+
+def _known_names() -> list[str]:
+    """Drug names, brand names and synonyms: what a title is checked against (misspellings are not names)."""
+    return [
+        *Drug.objects.values_list("name", flat=True),
+        *BrandName.objects.values_list("name", flat=True),
+        *Alias.objects.exclude(kind=Alias.Kind.MISSPELLING).values_list("name", flat=True),
+    ]
 
 
 def now() -> dt.datetime:
@@ -249,6 +264,47 @@ class Author(models.Model):
         return (self.slug,)
 
 
+class TopicQuerySet(models.QuerySet):
+    def with_live_content(self):
+        return self.filter(monographs__revisions__status=Revision.Status.PUBLISHED).distinct()
+
+
+class TopicManager(SlugManager.from_queryset(TopicQuerySet)):
+    pass
+
+
+class Topic(models.Model):
+    """What a monograph that belongs to no drug is about: a condition, a procedure or a test.
+
+    A topic is written for readers at up to three reading levels, one monograph each (Monograph.level).
+    """
+
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=200, unique=True)
+    source_key = models.CharField(
+        max_length=300,
+        unique=True,
+        null=True,
+        blank=True,
+        help_text="Identity of the source pages this topic is imported from (their uri without the level)",
+    )
+
+    objects = TopicManager()
+    NATURAL_KEY = ("slug",)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+    def natural_key(self):
+        return (self.slug,)
+
+    def get_absolute_url(self):
+        return reverse("monographs:topic", args=[self.slug])
+
+
 class MonographQuerySet(models.QuerySet):
     def live_about(self, drug: Drug):
         """The drug's monographs that have a live revision, each with it as `live` (a one-item list)."""
@@ -274,8 +330,29 @@ class Monograph(models.Model):
         REFERENCE = "reference", "Drug reference"
         PATIENT = "patient", "Patient information"
 
+    class Level(models.IntegerChoices):
+        """A topic's reading levels; each has its address under the topic's (`path`, see level_path)."""
+
+        BASIC = 1, "Introduction"
+        MORE = 2, "More information"
+        DETAILED = 3, "Detailed"
+
+    # The address of each level under its topic's, and the end of a source uri naming that level.
+    LEVEL_PATHS = {Level.BASIC: "", Level.MORE: "more-info", Level.DETAILED: "detailed"}
+
     slug = models.SlugField(max_length=200, unique=True)
-    drug = models.ForeignKey(Drug, on_delete=models.PROTECT, related_name="monographs")
+    drug = models.ForeignKey(Drug, null=True, blank=True, on_delete=models.PROTECT, related_name="monographs")
+    topic = models.ForeignKey(
+        Topic,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="monographs",
+        help_text="For a monograph about no drug: the topic it is a reading level of",
+    )
+    level = models.PositiveSmallIntegerField(
+        choices=Level.choices, null=True, blank=True, help_text="A topic's reading level (topics only)"
+    )
     kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.REFERENCE)
     is_primary = models.BooleanField(default=False, help_text="Shown on the drug's own page")
     source_key = models.CharField(
@@ -298,6 +375,19 @@ class Monograph(models.Model):
                 fields=["drug"], condition=Q(is_primary=True), name="one_primary_monograph_per_drug"
             ),
             models.CheckConstraint(condition=Q(kind__in=["reference", "patient"]), name="monograph_kind_valid"),
+            models.CheckConstraint(
+                condition=Q(drug__isnull=True) ^ Q(topic__isnull=True),
+                name="monograph_of_drug_or_topic",
+                violation_error_message="A monograph is about a drug or a topic: choose exactly one.",
+            ),
+            models.CheckConstraint(
+                condition=Q(topic__isnull=True, level__isnull=True)
+                | Q(topic__isnull=False, level__isnull=False, level__in=[1, 2, 3], is_primary=False),
+                name="topic_monograph_has_level",
+                violation_error_message="A topic's monograph needs a reading level and is never a drug's primary "
+                "monograph; a drug's monograph has no reading level.",
+            ),
+            models.UniqueConstraint(fields=["topic", "level"], name="one_monograph_per_topic_level"),
         ]
 
     def __str__(self):
@@ -307,9 +397,29 @@ class Monograph(models.Model):
         return (self.slug,)
 
     def get_absolute_url(self):
+        if self.topic_id is not None:
+            return self.topic_level_url(self.topic.slug, self.level)
         if self.is_primary:
             return reverse("monographs:drug", args=[self.drug.slug])
         return reverse("monographs:monograph", args=[self.slug])
+
+    @classmethod
+    def topic_level_url(cls, topic_slug: str, level: int) -> str:
+        path = cls.LEVEL_PATHS[level]
+        if not path:
+            return reverse("monographs:topic", args=[topic_slug])
+        return reverse("monographs:topic_level", args=[topic_slug, path])
+
+    def kind_label(self) -> str:
+        """What readers are told the page is: its kind, or for a topic its reading level."""
+        if self.topic_id is not None:
+            return f"Topic, {self.get_level_display().lower()}"
+        return self.get_kind_display()
+
+    @property
+    def about(self) -> Drug | Topic:
+        """The drug or the topic this monograph is about."""
+        return self.drug if self.drug_id is not None else self.topic
 
     @property
     def live_revision(self) -> Revision | None:
@@ -361,7 +471,7 @@ class RevisionQuerySet(models.QuerySet):
 
     def with_content(self):
         """Everything a page shows, in a fixed number of queries whatever the revision holds."""
-        return self.select_related("monograph__drug").prefetch_related(
+        return self.select_related("monograph__drug", "monograph__topic").prefetch_related(
             "credits__author",
             "faqs",
             "comparisons__attributes",
@@ -371,39 +481,61 @@ class RevisionQuerySet(models.QuerySet):
 
     def for_page(self):
         """What a public page shows beside the rendered body: the monograph, its drug and the credits."""
-        return self.select_related("monograph__drug").prefetch_related("credits__author")
+        return self.select_related("monograph__drug", "monograph__topic").prefetch_related("credits__author")
+
+
+class LiveStamp(NamedTuple):
+    """What identifies a public page's content: its live revision and the content generation (the lists
+    of other drugs and monographs beside it).  `published_at` answers conditional GETs."""
+
+    revision_id: int
+    published_at: dt.datetime
+    generation: int
 
 
 class RevisionManager(models.Manager.from_queryset(RevisionQuerySet)):
-    def live_published_at(self, *, drug_slug: str | None = None, monograph_slug: str | None = None):
-        """When the live revision of a drug's primary monograph, or of a monograph, was published
-        (None when nothing is live).
+    def live_stamp(
+        self,
+        *,
+        drug_slug: str | None = None,
+        monograph_slug: str | None = None,
+        topic_slug: str | None = None,
+        level: int | None = None,
+    ) -> LiveStamp | None:
+        """Which revision of a drug's primary monograph, of a monograph, or of a topic's reading level is
+        live, when it was published, and the content generation (None when nothing is live).
 
         Plain SQL: every public page view asks it, cached or not (it stamps the cached page and answers
         conditional GETs), and building this three-table query through the ORM cost ten times what the
-        database then spends answering it.
+        database then spends answering it.  The generation is one more column of the same query.
         """
         revision, monograph, drug = Revision._meta.db_table, Monograph._meta.db_table, Drug._meta.db_table
+        generation = ContentGeneration.table
         if drug_slug is not None:
             where, value = "d.slug = %s AND m.is_primary = %s", [drug_slug, True]
+            join = f" JOIN {drug} d ON d.id = m.drug_id"
+        elif topic_slug is not None:
+            where, value = "t.slug = %s AND m.level = %s", [topic_slug, level]
+            join = f" JOIN {Topic._meta.db_table} t ON t.id = m.topic_id"
         else:
-            where, value = "m.slug = %s", [monograph_slug]
+            where, value, join = "m.slug = %s", [monograph_slug], ""  # a topic's monograph has no drug
         with connection.cursor() as cursor:
             cursor.execute(
-                f"SELECT r.published_at FROM {revision} r"  # noqa: S608 - table names from the models
-                f" JOIN {monograph} m ON m.id = r.monograph_id JOIN {drug} d ON d.id = m.drug_id"
+                f"SELECT r.id, r.published_at, (SELECT g.value FROM {generation} g WHERE g.id = 1)"  # noqa: S608
+                f" FROM {revision} r"  # table names from the models
+                f" JOIN {monograph} m ON m.id = r.monograph_id{join}"
                 f" WHERE {where} AND r.status = %s LIMIT 1",
                 [*value, Revision.Status.PUBLISHED],
             )
             row = cursor.fetchone()
-        if row is None or row[0] is None:
+        if row is None or row[1] is None:
             return None
-        published = row[0]
+        revision_id, published, generation_value = row
         if isinstance(published, str):  # SQLite without declared-type parsing
             published = dt.datetime.fromisoformat(published)
         if settings.USE_TZ and timezone.is_naive(published):
             published = timezone.make_aware(published, dt.UTC)  # SQLite keeps UTC, without the zone
-        return published
+        return LiveStamp(revision_id, published, generation_value or 0)
 
     def get_by_natural_key(self, monograph_slug, number):
         # Callers (the deserializers) want the primary key: leave the content columns unread.
@@ -556,6 +688,24 @@ class Revision(models.Model):
         from . import workflow
 
         workflow.save_draft(self, user, expected_version, parts_changed)
+
+    def editorial_warnings(self) -> list[str]:
+        """What looks like a slip to an editor: advice shown on the revision page, never a refusal."""
+        warnings = []
+        summary = self.summary.strip()
+        if summary.endswith(("...", "…")):
+            warnings.append("The summary ends in “…”: it may have been cut off.")
+        elif summary and summary[-1].isalnum():
+            warnings.append("The summary ends mid-sentence, without a full stop: it may have been cut off.")
+        known = {word.casefold() for name in _known_names() for word in _NAME_WORD.findall(name)}
+        for word in dict.fromkeys(_NAME_WORD.findall(self.title)):
+            if len(word) < 4 or word.casefold() in known:
+                continue
+            allowed = 1 if len(word) < 8 else 2
+            match = process.extractOne(word.casefold(), known, scorer=OSA.distance, score_cutoff=allowed)
+            if match:
+                warnings.append(f"The title’s “{word}” is one slip from the known name “{match[0]}”: is it misspelt?")
+        return warnings
 
     @property
     def is_editable(self) -> bool:
@@ -838,6 +988,7 @@ class ProposedChange(models.Model):
         DRUG = "drug", "drug"
         DRUG_CLASS = "drugclass", "drug class"
         MONOGRAPH = "monograph", "monograph"
+        TOPIC = "topic", "topic"
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     target = models.CharField(max_length=20, choices=Target.choices)
@@ -873,7 +1024,7 @@ class ProposedChange(models.Model):
                 condition=Q(status__in=["proposed", "applied", "rejected", "withdrawn"]), name="proposal_status_valid"
             ),
             models.CheckConstraint(
-                condition=Q(target__in=["drug", "drugclass", "monograph"]), name="proposal_target_valid"
+                condition=Q(target__in=["drug", "drugclass", "monograph", "topic"]), name="proposal_target_valid"
             ),
         ]
 
@@ -885,7 +1036,7 @@ class ProposedChange(models.Model):
 
     @property
     def target_model(self):
-        return {"drug": Drug, "drugclass": DrugClass, "monograph": Monograph}[self.target]
+        return {"drug": Drug, "drugclass": DrugClass, "monograph": Monograph, "topic": Topic}[self.target]
 
     def target_object(self):
         return self.target_model.objects.filter(pk=self.object_id).first()
@@ -994,6 +1145,36 @@ class SearchWord(models.Model):
         return self.written
 
 
+class ContentGeneration:
+    """One number that moves on with every change readers can see, in the transaction that makes it.
+
+    Whole-page caches are tagged with it (monographs/pagecache.py), so a publish, an import or a drug
+    edit made by any process — another app server, `publish_scheduled` from cron, `import_sources` —
+    makes every cached page of every server stale as soon as it commits, even with a cache of one
+    process's memory.  It is read in the same query as the page's stamp (`Revision.objects.live_stamp`),
+    so it costs nothing more.
+
+    A table of one row that migration 0014 makes, and not a Django model: a process-wide counter, not
+    content, so `dumpdata` never writes it into a fixture or a backup, `loaddata` never takes it back,
+    and a test's `flush` leaves its row in place.
+    """
+
+    table = "monographs_content_generation"
+
+    @classmethod
+    def move_on(cls) -> None:
+        """Every cached page becomes stale when the caller's transaction commits (and stays fresh if it
+        rolls back).  The UPDATE locks the row until then: call it at the end of a transaction."""
+        with connection.cursor() as cursor:
+            cursor.execute(f"UPDATE {cls.table} SET value = value + 1 WHERE id = 1")  # noqa: S608
+
+    @classmethod
+    def value(cls) -> int:
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT value FROM {cls.table} WHERE id = 1")  # noqa: S608
+            return cursor.fetchone()[0]
+
+
 def unique_slug(model, text: str, field: str = "slug", exclude_pk=None, **scope) -> str:
     """A slug for `text` not yet used in `model` (within `scope`), suffixing -2, -3, … when taken."""
     base = slugify(text)[:190] or "item"
@@ -1006,3 +1187,46 @@ def unique_slug(model, text: str, field: str = "slug", exclude_pk=None, **scope)
             return candidate
         n += 1
         candidate = f"{base}-{n}"
+
+
+class Notification(models.Model):
+    """A move on a revision, told to one person who needs to know: listed in their inbox and e-mailed."""
+
+    class Kind(models.TextChoices):
+        SUBMITTED = "submitted", "submitted for review"
+        APPROVED = "approved", "approved"
+        CHANGES_REQUESTED = "changes_requested", "changes requested"
+        PUBLISHED = "published", "published"
+        UNPUBLISHED = "unpublished", "unpublished"
+        SCHEDULED = "scheduled", "scheduled"
+
+    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    event = models.ForeignKey(WorkflowEvent, on_delete=models.CASCADE, related_name="notifications")
+    subject = models.CharField(max_length=300)
+    text = models.TextField()
+    created_at = models.DateTimeField(default=now)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["recipient", "read_at"], name="notification_inbox")]
+        constraints = [
+            models.UniqueConstraint(fields=["recipient", "event"], name="one_notification_per_event_and_person"),
+        ]
+
+    def __str__(self):
+        return f"to {self.recipient}: {self.subject}"
+
+
+class NotificationOptOut(models.Model):
+    """A kind of notification one person has turned off for themselves (everything is on by default)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notification_opt_outs")
+    kind = models.CharField(max_length=20, choices=Notification.Kind.choices)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "kind"], name="one_opt_out_per_kind")]
+
+    def __str__(self):
+        return f"{self.user}: no “{self.get_kind_display()}”"

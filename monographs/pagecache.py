@@ -2,10 +2,15 @@
 
 A cached page is stored under its address — scheme, host and path: the page carries absolute URLs in
 its canonical link and JSON-LD, so a page rendered for one allowed host must never be served to another —
-and tagged with the live revision's publication time (so publishing that monograph makes it stale at once)
-and a content generation that every publish, unpublish, import and drug edit moves on (so lists of related
-drugs and other monographs never go stale).  A cache hit costs one small query, like a flatpage, and one
-cache round trip (the generation and the page are read together).  If the cache is down, pages render
+and tagged with its stamp: which revision is live (so publishing or re-importing that monograph makes it
+stale at once, whatever dates the new revision carries) and the content generation, a number in the
+database that every publish, unpublish, import and drug edit moves on in its own transaction (so lists
+of related drugs and other monographs never go stale).  Because the generation lives in the database,
+not in a cache, a change made by another process — another app server, an import, `publish_scheduled`
+from cron — is seen by every server as soon as it commits, even with the local-memory cache.
+
+A cache hit costs one small query (the stamp and the generation together, see
+`Revision.objects.live_stamp`), like a flatpage, and one cache read.  If the cache is down, pages render
 as if uncached.
 """
 
@@ -13,35 +18,22 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import time
 from functools import wraps
 
 from django.core.cache import cache
 from django.http import HttpResponse
 
 from .cache import worked_around
+from .models import ContentGeneration
 
 logger = logging.getLogger(__name__)
-GENERATION_KEY = "drugref:content-generation"
 PAGE_SECONDS = 10 * 60
 
 
 def content_changed() -> None:
-    """Every cached page becomes stale (call after anything public changes)."""
-    try:
-        cache.set(GENERATION_KEY, time.time_ns(), None)
-    except Exception:  # noqa: BLE001 - pages then render uncached; they cannot be stale without a cache
-        worked_around(logger, "cache unavailable; content generation not moved on")
-
-
-def on_content_changed(sender, **kwargs) -> None:
-    """Receiver of monographs.signals.content_changed."""
-    content_changed()
-
-
-def _new_generation() -> int:
-    cache.add(GENERATION_KEY, time.time_ns(), None)
-    return cache.get(GENERATION_KEY)
+    """Every cached page becomes stale (for what changed outside the workflow, e.g. `loaddata`; the
+    workflow and the importer move the generation on through monographs.signals.announce)."""
+    ContentGeneration.move_on()
 
 
 def page_key(request) -> str:
@@ -57,11 +49,11 @@ def page_key(request) -> str:
 
 
 def whole_page(stamp):
-    """Cache a view's 200 HTML responses under their address, tagged with (generation, stamp(request, **kwargs)).
+    """Cache a view's 200 HTML responses under their address, tagged with `stamp(request, **kwargs)`.
 
-    One cache round trip per request: the generation and the page are read together, and a page
-    tagged with another generation or stamp is stale.  `stamp` returns None when there is nothing live
-    to show: the view then runs (and answers 404).
+    One cache round trip per request; a page tagged with another stamp is stale.  The stamp must change
+    whenever the page would (`Revision.objects.live_stamp`: the live revision and the content
+    generation).  It returns None when there is nothing live to show: the view then runs (and answers 404).
     """
 
     def decorate(view):
@@ -70,15 +62,13 @@ def whole_page(stamp):
             value = stamp(request, *args, **kwargs)
             if value is None:
                 return view(request, *args, **kwargs)
+            tag = tuple(value)
             key = page_key(request)
             try:
-                found = cache.get_many([GENERATION_KEY, key])
-                generation = found.get(GENERATION_KEY) or _new_generation()
+                tagged = cache.get(key)
             except Exception:  # noqa: BLE001 - the page renders uncached
                 worked_around(logger, "cache unavailable; serving pages uncached")
                 return view(request, *args, **kwargs)
-            tag = (generation, value.timestamp() if hasattr(value, "timestamp") else value)
-            tagged = found.get(key)
             if tagged is not None and tagged[0] == tag:
                 return HttpResponse(tagged[1], content_type="text/html; charset=utf-8")
             response = view(request, *args, **kwargs)

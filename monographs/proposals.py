@@ -1,4 +1,4 @@
-"""Snapshots of what readers see of a drug, a class or a monograph's identity, and how one is applied.
+"""Snapshots of what readers see of a drug, a class, a topic or a monograph's identity, and how one is applied.
 
 A proposed change (models.ProposedChange) stores two snapshots: the object as it was proposed against
 (`before`) and as it would be (`after`).  The admin builds `after` from its forms without writing
@@ -13,7 +13,7 @@ from django.db import IntegrityError
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 
-from .models import Alias, BrandName, Drug, DrugClass, LegacyPath, Monograph, ProposedChange
+from .models import Alias, BrandName, Drug, DrugClass, LegacyPath, Monograph, ProposedChange, Topic
 
 Target = ProposedChange.Target
 
@@ -36,12 +36,20 @@ LABELS = {
     Target.MONOGRAPH: [
         ("slug", "Address (slug)"),
         ("drug", "Drug"),
+        ("topic", "Topic"),
+        ("level", "Reading level (topics)"),
         ("kind", "Kind"),
         ("is_primary", "Primary monograph of its drug"),
         ("review_interval_months", "Review interval (months)"),
         ("legacy_paths", "Old addresses that redirect here"),
     ],
+    Target.TOPIC: [
+        ("name", "Name"),
+        ("slug", "Address (slug)"),
+    ],
 }
+# Keys a snapshot gained after proposals were first stored, with the value an older snapshot means.
+ADDED_KEYS = {Target.MONOGRAPH: {"topic": None, "level": None}}
 
 
 class ApplyError(Exception):
@@ -49,7 +57,9 @@ class ApplyError(Exception):
 
 
 def target_of(obj) -> str:
-    return {Drug: Target.DRUG, DrugClass: Target.DRUG_CLASS, Monograph: Target.MONOGRAPH}[type(obj)]
+    return {Drug: Target.DRUG, DrugClass: Target.DRUG_CLASS, Monograph: Target.MONOGRAPH, Topic: Target.TOPIC}[
+        type(obj)
+    ]
 
 
 def _brand(brand: BrandName) -> dict:
@@ -90,11 +100,15 @@ def _snapshot(obj) -> dict:
         return {
             "slug": obj.slug,
             "drug": Drug.objects.filter(pk=obj.drug_id).values_list("slug", flat=True).first(),
+            "topic": Topic.objects.filter(pk=obj.topic_id).values_list("slug", flat=True).first(),
+            "level": obj.level,
             "kind": obj.kind,
             "is_primary": obj.is_primary,
             "review_interval_months": obj.review_interval_months,
             "legacy_paths": sorted(LegacyPath.objects.filter(monograph=obj).values_list("path", flat=True)),
         }
+    if isinstance(obj, Topic):
+        return {"name": obj.name, "slug": obj.slug}
     raise TypeError(f"No snapshot for {type(obj).__name__}")
 
 
@@ -126,7 +140,9 @@ def snapshot_from_forms(obj, form, formsets) -> dict:
     elif isinstance(instance, Monograph):
         after.update(
             slug=instance.slug,
-            drug=instance.drug.slug,
+            drug=instance.drug.slug if instance.drug_id else None,
+            topic=instance.topic.slug if instance.topic_id else None,
+            level=instance.level,
             kind=instance.kind,
             is_primary=instance.is_primary,
             review_interval_months=instance.review_interval_months,
@@ -134,6 +150,8 @@ def snapshot_from_forms(obj, form, formsets) -> dict:
         for formset in formsets:
             if formset.model is LegacyPath:
                 after["legacy_paths"] = sorted(LegacyPath.normalise(r.path) for r in _rows(formset))
+    elif isinstance(instance, Topic):
+        after.update(name=instance.name, slug=instance.slug)
     return _normal(after)
 
 
@@ -198,19 +216,21 @@ def apply(proposal: ProposedChange, obj) -> dict:
     first): applying it would silently undo theirs.
     """
     current = snapshot(obj)
-    if current != proposal.before:
+    if current != {**ADDED_KEYS.get(proposal.target, {}), **proposal.before}:
         raise ApplyError(
             f"{proposal.get_target_display().capitalize()} “{proposal.object_name}” changed after this was "
             "proposed; applying it would undo that change.  Reject it and propose again from the current version."
         )
-    after = proposal.after
+    after = {**ADDED_KEYS.get(proposal.target, {}), **proposal.after}
     try:
         if isinstance(obj, Drug):
             return _apply_drug(obj, current, after)
         if isinstance(obj, DrugClass):
             return _apply_class(obj, after)
+        if isinstance(obj, Topic):
+            return _apply_topic(obj, current, after)
         return _apply_monograph(obj, current, after)
-    except (IntegrityError, DrugClass.DoesNotExist, Drug.DoesNotExist) as exc:
+    except (IntegrityError, DrugClass.DoesNotExist, Drug.DoesNotExist, Topic.DoesNotExist) as exc:
         raise ApplyError(f"The change cannot be applied as proposed: {exc}") from exc
 
 
@@ -247,11 +267,25 @@ def _apply_class(drug_class: DrugClass, after: dict) -> dict:
     return {"drugs": list(drug_class.drugs.all()), "redirects": []}
 
 
+def _apply_topic(topic: Topic, before: dict, after: dict) -> dict:
+    topic.name, topic.slug = after["name"], after["slug"]
+    topic.save()
+    levels = list(topic.monographs.all())
+    redirects = []
+    if before["slug"] != after["slug"]:  # every level's old address leads to the level
+        for monograph in levels:
+            path = Monograph.LEVEL_PATHS[monograph.level]
+            redirects.append(_redirect(f"/topics/{before['slug']}/{path}", monograph))
+    return {"drugs": [], "monographs": levels, "redirects": redirects}
+
+
 def _apply_monograph(monograph: Monograph, before: dict, after: dict) -> dict:
     old_drug = monograph.drug
     monograph.slug, monograph.kind = after["slug"], after["kind"]
     monograph.is_primary, monograph.review_interval_months = after["is_primary"], after["review_interval_months"]
-    monograph.drug = Drug.objects.get(slug=after["drug"])
+    monograph.drug = Drug.objects.get(slug=after["drug"]) if after["drug"] else None
+    monograph.topic = Topic.objects.get(slug=after["topic"]) if after["topic"] else None
+    monograph.level = after["level"]
     monograph.save()
     LegacyPath.objects.filter(monograph=monograph).exclude(path__in=after["legacy_paths"]).delete()
     for path in after["legacy_paths"]:
@@ -259,7 +293,8 @@ def _apply_monograph(monograph: Monograph, before: dict, after: dict) -> dict:
     redirects = []
     if before["slug"] != after["slug"]:
         redirects.append(_redirect(f"/monographs/{before['slug']}", monograph))
-    return {"drugs": [old_drug, monograph.drug], "redirects": redirects}
+    drugs = [drug for drug in (old_drug, monograph.drug) if drug is not None]
+    return {"drugs": drugs, "monographs": [monograph], "redirects": redirects}
 
 
 def _redirect(path: str, monograph: Monograph) -> str:

@@ -13,6 +13,7 @@ import re
 import threading
 import xml.etree.ElementTree as etree
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 import markdown
 import nh3
@@ -26,6 +27,7 @@ from markdown.treeprocessors import Treeprocessor
 
 from .cache import worked_around
 from .importers.sources import EMBED_PATTERN
+from .media import is_served_media
 
 logger = logging.getLogger(__name__)
 
@@ -77,11 +79,17 @@ ALLOWED_TAGS = {
     "thead",
     "tr",
     "ul",
+    "video",
+    "source",
 }
 ALLOWED_ATTRIBUTES = {
     "a": {"href", "title"},
     "abbr": {"title"},
     "img": {"src", "alt", "title", "width", "height"},
+    # A figure's video (importer: sources._SourceHTMLConverter): what plays it, nothing that acts on its own
+    # (no autoplay, no event handlers).  Its addresses are checked after sanitising (_drop_missing_media).
+    "video": {"controls", "poster", "width", "height"},
+    "source": {"src", "type"},
     "th": {"scope", "colspan", "rowspan"},
     "td": {"colspan", "rowspan"},
     "ol": {"start"},
@@ -103,6 +111,7 @@ ALLOWED_CLASSES = {
     "section": {"comparison"},
     "span": {"subject-note"},
 }
+ALLOWED_ATTRIBUTE_VALUES = {"video": {"preload": {"none", "metadata", "auto"}}}
 URL_SCHEMES = {"http", "https", "mailto"}
 
 
@@ -111,6 +120,7 @@ def sanitise(html: str) -> str:
         html,
         tags=ALLOWED_TAGS,
         attributes=ALLOWED_ATTRIBUTES,
+        tag_attribute_values=ALLOWED_ATTRIBUTE_VALUES,
         allowed_classes=ALLOWED_CLASSES,
         url_schemes=URL_SCHEMES,
         link_rel="noopener noreferrer",
@@ -142,13 +152,20 @@ class _EmbedPreprocessor(Preprocessor):
 
 
 class _StructureTreeprocessor(Treeprocessor):
-    """Callouts become <aside>; a paragraph holding only a titled image becomes a <figure>."""
+    """Callouts become <aside>; a paragraph holding only a titled image becomes a <figure>; inside a figure,
+    a paragraph holding only images gives them to the figure."""
 
     def run(self, root):
         for parent in root.iter():
-            for index, child in enumerate(list(parent)):
+            for child in list(parent):
                 classes = (child.get("class") or "").split()
-                if child.tag == "div" and "admonition" in classes:
+                if parent.tag == "figure" and child.tag == "p" and _only_images(child):
+                    position = list(parent).index(child)
+                    parent.remove(child)
+                    for offset, image in enumerate(list(child)):
+                        image.tail = "\n"
+                        parent.insert(position + offset, image)
+                elif child.tag == "div" and "admonition" in classes:
                     child.tag = "aside"
                     child.set("class", "note")
                     for title in child.findall("p"):
@@ -163,8 +180,17 @@ class _StructureTreeprocessor(Treeprocessor):
                     figure.append(image)
                     caption = etree.SubElement(figure, "figcaption")
                     caption.text = image.get("title")
+                    position = list(parent).index(child)
                     parent.remove(child)
-                    parent.insert(index, figure)
+                    parent.insert(position, figure)
+
+
+def _only_images(paragraph) -> bool:
+    return (
+        len(paragraph) > 0
+        and not (paragraph.text or "").strip()
+        and all(child.tag == "img" and not (child.tail or "").strip() for child in paragraph)
+    )
 
 
 # Python-Markdown reads from every `[` to its matching `]`, and from every `](` to its `)`, to the end of the
@@ -278,7 +304,9 @@ def _markdown(tables: dict[str, str] | None) -> markdown.Markdown:
     )
 
 
-def render_document(text: str, tables: dict[str, str] | None = None) -> Rendered:
+def render_document(text: str, tables: dict[str, str] | None = None, keep_missing_media: bool = False) -> Rendered:
+    """`text` as safe HTML.  Images and videos this site would not serve are left out (see `_drop_missing_media`),
+    unless `keep_missing_media`: the link check (monographs/links.py) lists them."""
     if tables is None:
         # No tables to embed (FAQ answers, table cells, previews): reuse this thread's converter, reset
         # between documents; building one cost more than most conversions (a sixth of an import).
@@ -296,7 +324,56 @@ def render_document(text: str, tables: dict[str, str] | None = None) -> Rendered
         md.reset()
         logger.warning("Markdown nested too deeply to render (%d characters); shown as plain text", len(text))
         return Rendered(html=f"<pre>{html_lib.escape(text)}</pre>")
-    return Rendered(html=sanitise(html), toc=_plain_toc(getattr(md, "toc_tokens", [])))
+    html = sanitise(html)
+    if not keep_missing_media:
+        html = _drop_missing_media(html)
+    return Rendered(html=html, toc=_plain_toc(getattr(md, "toc_tokens", [])))
+
+
+_MEDIA_TAG = re.compile(r"<(?:img|video|source)\b")
+# nh3 (html5ever) writes every attribute as name="value", with `"` inside a value escaped: these patterns
+# match its tags exactly, where a parse into a tree cost as much again as the rest of rendering.
+_ATTRIBUTES = r'(?:\s+[^\s"\'>/=]+(?:="[^"]*")?)*'
+_FILE_TAG = re.compile(rf"<(?:img|source){_ATTRIBUTES}\s*/?>")
+_VIDEO_OPEN = re.compile(rf"<video{_ATTRIBUTES}\s*>")
+_POSTER = re.compile(r'\sposter="([^"]*)"')
+_SRC = re.compile(r'\ssrc="([^"]*)"')
+_VIDEO_WITHOUT_SOURCE = re.compile(rf"<video{_ATTRIBUTES}\s*>(?:(?!<video\b|<source\b)[\s\S])*?</video>")
+_EMPTY_PARAGRAPH = re.compile(r"<p>\s*</p>\n?")
+
+
+def _shown(url: str | None) -> bool:
+    """Whether a reader's browser gets a file for `url`: another site's http(s) address (not ours to check),
+    or a file /media/ serves.  Any other address on this site (the source site's `/images/…`, a relative
+    path, a media file that is not there) would be a broken image."""
+    if not url:
+        return False
+    url = html_lib.unescape(url).strip()
+    parts = urlsplit(url)
+    if parts.scheme in ("http", "https") and parts.netloc:
+        return True
+    return is_served_media(url)
+
+
+def _drop_missing_media(html: str) -> str:
+    """Sanitised HTML without the images, video sources and posters readers would see broken.
+
+    A video left with nothing to play goes too (its figure keeps its caption), and so does a paragraph
+    left empty.  Most pages have no image or video and pass through untouched.
+    """
+    if not _MEDIA_TAG.search(html):
+        return html
+
+    def file_tag(match):
+        src = _SRC.search(match.group())
+        return match.group() if src and _shown(src.group(1)) else ""
+
+    def video_open(match):
+        poster = _POSTER.search(match.group())
+        return match.group() if poster is None or _shown(poster.group(1)) else _POSTER.sub("", match.group())
+
+    dropped = _VIDEO_WITHOUT_SOURCE.sub("", _VIDEO_OPEN.sub(video_open, _FILE_TAG.sub(file_tag, html)))
+    return _EMPTY_PARAGRAPH.sub("", dropped) if dropped != html else html
 
 
 def _plain_toc(tokens: list[dict]) -> list[dict]:
@@ -344,10 +421,10 @@ def render_comparison(comparison) -> str:
     )
 
 
-def render_revision(revision) -> Rendered:
+def render_revision(revision, keep_missing_media: bool = False) -> Rendered:
     """A revision's body with its comparison tables in place of their embed markers."""
     tables = {comparison.slug: render_comparison(comparison) for comparison in revision.comparisons.all()}
-    return render_document(revision.body, tables)
+    return render_document(revision.body, tables, keep_missing_media=keep_missing_media)
 
 
 @dataclass
@@ -360,7 +437,7 @@ class RenderedPage:
 
 
 # Bump when the renderer's output changes, so pages cached by an older renderer are not served.
-RENDERER_VERSION = 2
+RENDERER_VERSION = 3
 PAGE_CACHE_SECONDS = 7 * 24 * 3600
 
 

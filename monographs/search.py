@@ -87,10 +87,10 @@ def _postgres_vectors(entries) -> None:
 
 def _entry_fields(monograph: Monograph, revision: Revision, body: str | None = None) -> dict:
     drug = monograph.drug
-    aliases = list(drug.aliases.all())
-    names = [drug.name, revision.title]
+    aliases = list(drug.aliases.all()) if drug else []
+    names = [drug.name if drug else monograph.topic.name, revision.title]
     names += [alias.name for alias in aliases if alias.kind != Alias.Kind.MISSPELLING]
-    names += [brand.name for brand in drug.brands.all()]
+    names += [brand.name for brand in drug.brands.all()] if drug else []
     misspellings = [alias.name for alias in aliases if alias.kind == Alias.Kind.MISSPELLING]
     if body is None:
         page = render_page(revision)
@@ -122,7 +122,8 @@ def _add_words(entries) -> None:
         rows = {}
         entries = entries.select_related("monograph__drug").only("names", "misspellings", "monograph__drug__name")
         for entry in entries.iterator(chunk_size=2000):
-            for word, written, correction in words_of_names(entry.names, entry.misspellings, entry.monograph.drug.name):
+            drug_name = entry.monograph.drug.name if entry.monograph.drug else ""  # a topic has no misspellings
+            for word, written, correction in words_of_names(entry.names, entry.misspellings, drug_name):
                 rows.setdefault(word, SearchWord(word=word[:300], written=written[:300], correction=correction[:300]))
         SearchWord.objects.bulk_create(rows.values(), ignore_conflicts=True, batch_size=2000)
 
@@ -172,7 +173,7 @@ def reindex_all(rerender: bool = False) -> int:
     built = dict(SearchEntry.objects.values_list("revision_id", "id"))
     count = 0
     with transaction.atomic():
-        revisions = Revision.objects.live().select_related("monograph__drug")
+        revisions = Revision.objects.live().select_related("monograph__drug", "monograph__topic")
         revisions = revisions.prefetch_related("monograph__drug__aliases", "monograph__drug__brands")
         # In chunks: holding every live revision (bodies and all) at once grew a rebuild — and so
         # loaddata, which ends with one — with the corpus.
@@ -342,12 +343,13 @@ def _live_entries():
     """Live entries with what a result shows (not the revisions' Markdown, which may be long)."""
     return (
         SearchEntry.objects.filter(revision__status=Revision.Status.PUBLISHED)
-        .select_related("revision", "monograph__drug")
+        .select_related("revision", "monograph__drug", "monograph__topic")
         .only(
             *("title", "names", "misspellings", "summary", "body", "monograph", "revision"),
             *("revision__title", "revision__status", "revision__monograph"),
             *("monograph__slug", "monograph__kind", "monograph__is_primary", "monograph__drug"),
             *("monograph__drug__name", "monograph__drug__slug"),
+            *("monograph__topic", "monograph__level", "monograph__topic__name", "monograph__topic__slug"),
         )
     )
 
@@ -453,7 +455,7 @@ class SQLite:
                 ids += [row[0] for row in cursor.fetchall() if row[0] not in ids]
         entries = SearchEntry.objects.filter(pk__in=ids).order_by("pk")
         rows = entries.values_list("names", "misspellings", "monograph__drug__name")
-        return [row for names, misspellings, drug in rows for row in words_of_names(names, misspellings, drug)]
+        return [row for names, misspellings, drug in rows for row in words_of_names(names, misspellings, drug or "")]
 
     @classmethod
     def tier(cls, terms: Terms, tier: int, limit: int) -> list[int]:
@@ -580,10 +582,18 @@ def search(query: str) -> Results:
 
 
 def close_matches(text: str) -> Results:
-    """For a 404: the search for all the words, else for the first word that finds anything."""
-    results = search(text)
+    """For a 404: the pages whose names are the address's words or a slip away from them — for all the
+    words, else for the first word that finds any.  A word that merely occurs in some page's text
+    ("/this/does/not/exist/") is no reason to offer that page."""
+
+    def named(query: str) -> Results:
+        results = search(query)
+        results.hits = [hit for hit in results.hits if hit.tier == NAME]
+        return results
+
+    results = named(text)
     for word in [] if results.hits else query_terms(text):
-        found = search(word)
+        found = named(word)
         if found.hits:
             return found
     return results

@@ -1,18 +1,35 @@
 """One hook for every change readers can see.
 
 The domain (monographs/workflow.py, the importer) announces that content changed; what depends on it —
-the search index and the whole-page cache — listens (connected in MonographsConfig.ready).  The
-workflow never imports the page cache, and a new consumer is one more receiver.
+the search index and the whole-page cache — follows.  The announcement moves the content generation on
+(monographs.models.ContentGeneration: every cached page of every process becomes stale when the
+transaction commits) and sends `content_changed`, which the search index listens to (connected in
+MonographsConfig.ready).  The workflow never imports the page cache, and a new consumer is one more
+receiver.
 
-Receivers run in the caller's transaction: a rollback takes the search index back too.
+Both happen in the caller's transaction: a rollback takes the search index and the generation back too.
 """
 
 from django.dispatch import Signal
+
+from .models import ContentGeneration
 
 # Sent with monographs=[…] (whose live revision changed) and drugs=[…] (whose names, classes or
 # monographs changed: every monograph of each is reindexed).
 content_changed = Signal()
 
 
-def announce(*, monographs=(), drugs=()) -> None:
+def announce(*, monographs=(), drugs=(), generation: bool = True) -> None:
+    """Announce a change, at the end of the transaction that makes it.
+
+    Moving the generation on locks its row until the transaction commits, so a batch that announces
+    many changes in one long transaction (the importer) passes generation=False for each and announces
+    once more, with nothing, at its end: other processes' publishes then wait for that commit only.
+    """
     content_changed.send(sender=None, monographs=list(monographs), drugs=list(drugs))
+    if generation:
+        ContentGeneration.move_on()
+
+
+# Sent with event=<WorkflowEvent> by workflow._record, inside the move's transaction: notifications listen.
+moved = Signal()

@@ -16,7 +16,7 @@ class MonographSitemap(Sitemap):
     def items(self):
         return (
             Monograph.objects.filter(LIVE)
-            .select_related("drug")
+            .select_related("drug", "topic")
             .annotate(last_published=Max("revisions__published_at", filter=LIVE))
             .order_by("slug")
         )
@@ -49,7 +49,7 @@ class PageSitemap(Sitemap):
     priority = 0.6
 
     def items(self):
-        return ["monographs:home", "monographs:drug_index"]
+        return ["monographs:home", "monographs:drug_index", "monographs:topic_index"]
 
     def location(self, name):
         return reverse(name)

@@ -51,7 +51,7 @@ def _iso(value) -> str | None:
 class Page:
     """What the structured views need of a monograph page (the same objects the HTML page uses)."""
 
-    drug: Drug
+    drug: Drug | None  # None for a topic's monograph (monograph.topic)
     monograph: Monograph
     revision: Revision
     rendered: RenderedPage
@@ -93,9 +93,10 @@ def _people(authors) -> list[dict]:
 
 
 def json_ld(page: Page) -> dict:
-    """schema.org: the page (MedicalWebPage), the drug it is about (Drug) and its FAQs (FAQPage)."""
+    """schema.org: the page (MedicalWebPage), the drug it is about (Drug) — or its topic (MedicalEntity) —
+    and its FAQs (FAQPage)."""
     revision, drug = page.revision, page.drug
-    drug_id, page_id = f"{page.url}#drug", f"{page.url}#page"
+    drug_id, page_id = f"{page.url}#drug" if drug else f"{page.url}#topic", f"{page.url}#page"
     web_page = {
         "@type": "MedicalWebPage",
         "@id": page_id,
@@ -112,15 +113,18 @@ def json_ld(page: Page) -> dict:
     }
     if page.monograph.kind == Monograph.Kind.PATIENT:
         web_page["audience"] = {"@type": "PeopleAudience", "audienceType": "Patient"}
-    drug_node = {
-        "@type": "Drug",
-        "@id": drug_id,
-        "name": drug.name,
-        "nonProprietaryName": drug.name,
-        "proprietaryName": [brand.name for brand in page.brands],
-        "drugClass": [{"@type": "DrugClass", "name": drug_class.name} for drug_class in page.classes],
-        "alternateName": [alias.name for alias in page.aliases],
-    }
+    if drug is None:
+        drug_node = {"@type": "MedicalEntity", "@id": drug_id, "name": page.monograph.topic.name}
+    else:
+        drug_node = {
+            "@type": "Drug",
+            "@id": drug_id,
+            "name": drug.name,
+            "nonProprietaryName": drug.name,
+            "proprietaryName": [brand.name for brand in page.brands],
+            "drugClass": [{"@type": "DrugClass", "name": drug_class.name} for drug_class in page.classes],
+            "alternateName": [alias.name for alias in page.aliases],
+        }
     web_page = {key: value for key, value in web_page.items() if value not in (None, "", [])}
     graph = [web_page, drug_node]
     if page.rendered.faqs:

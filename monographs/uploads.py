@@ -3,8 +3,8 @@
 An upload is a file an author chose, later opened by a proof-reader on drugref's own origin. So nothing of it
 is trusted: not its name (the stored name's extension comes from the decoded format), not its bytes (only the
 decoded pixels are kept and encoded again, so whatever rode after the image data or in its metadata is gone),
-and not the serving of it (media answers carry `nosniff` and a `sandbox` policy, and only image types are
-served at all).
+and not the serving of it (media answers carry `nosniff` and a `sandbox` policy, and only image types — and the
+videos `import_sources --assets` brings in — are served at all).
 """
 
 import io
@@ -14,22 +14,18 @@ import posixpath
 from django.conf import settings
 from django.contrib.auth.mixins import PermissionRequiredMixin
 from django.core.files.base import ContentFile
-from django.http import Http404
+from django.core.files.storage import default_storage
+from django.http import FileResponse, Http404, HttpResponseNotModified
+from django.utils.http import http_date
 from django.views.decorators.http import require_safe
-from django.views.static import serve
+from django.views.static import was_modified_since
 from markdownx.exceptions import MarkdownxImageUploadError
 from markdownx.forms import ImageForm
 from markdownx.views import ImageUploadView
 from PIL import Image, ImageOps, ImageSequence
 
-# Decided by the bytes, never by the file name or the browser's claimed type.  No SVG: it can carry script.
-# Format → (stored extension, content type).  Pillow tries only these decoders.
-ALLOWED_FORMATS = {
-    "JPEG": ("jpg", "image/jpeg"),
-    "PNG": ("png", "image/png"),
-    "GIF": ("gif", "image/gif"),
-    "WEBP": ("webp", "image/webp"),
-}
+from .media import ALLOWED_FORMATS, MEDIA_HEADERS, SERVED_TYPES
+
 logger = logging.getLogger(__name__)
 
 # Modes every allowed encoder writes as they are; anything else (CMYK JPEGs, 16-bit PNGs…) becomes RGB(A).
@@ -126,9 +122,11 @@ class VerifiedImageForm(ImageForm):
     def save(self, commit=True):
         """markdownx's `_save` (random name under MARKDOWNX_MEDIA_PATH), given the re-encoded bytes and a
         name whose extension — the only part of it `_save` keeps — comes from the decoded format."""
-        extension, _content_type = ALLOWED_FORMATS[self.format]
+        extension, content_type = ALLOWED_FORMATS[self.format]
         name = f"image.{extension}"
-        return self._save(ContentFile(self.encoded, name=name), name, commit)
+        image = ContentFile(self.encoded, name=name)
+        image.content_type = content_type  # what a bucket stores with the object (its Content-Type)
+        return self._save(image, name, commit)
 
 
 class EditorImageUploadView(PermissionRequiredMixin, ImageUploadView):
@@ -140,24 +138,27 @@ class EditorImageUploadView(PermissionRequiredMixin, ImageUploadView):
     http_method_names = ["post"]
 
 
-# What /media/ serves, by extension: the types the upload form stores.  Anything else is a 404, whoever put
-# it under MEDIA_ROOT: drugref never stores another kind of file there, so there is nothing else to serve.
-SERVED_TYPES = {f".{extension}": content_type for extension, content_type in ALLOWED_FORMATS.values()}
-SERVED_TYPES[".jpeg"] = "image/jpeg"
-# Even a file that is not what its name says cannot run script or reach drugref's cookies: the browser must
-# not guess another type (nosniff), and a document opened from /media/ gets a unique origin and no script.
-MEDIA_HEADERS = {"X-Content-Type-Options": "nosniff", "Content-Security-Policy": "sandbox"}
-
-
 @require_safe
 def serve_media(request, path):
-    """MEDIA_ROOT's images, with and without DEBUG (a single server needs no proxy rule for them)."""
+    """The media storage's images (MEDIA_ROOT, or the bucket), with and without DEBUG.
+
+    Read through `default_storage`, so every app server answers for every upload when the storage is shared;
+    a name that leaves the storage's root is refused by the storage itself (400).
+    """
     content_type = SERVED_TYPES.get(posixpath.splitext(path)[1].lower())
     if content_type is None:
         raise Http404("Only images are served from here.")
-    response = serve(request, path, document_root=settings.MEDIA_ROOT)
-    if response.status_code == 200:
-        response["Content-Type"] = content_type
+    try:
+        image = default_storage.open(path, "rb")
+    except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+        raise Http404("No such image.") from None
+    modified = default_storage.get_modified_time(path).timestamp()
+    if was_modified_since(request.META.get("HTTP_IF_MODIFIED_SINCE"), modified):
+        response = FileResponse(image, content_type=content_type)
+        response["Last-Modified"] = http_date(modified)
+    else:
+        image.close()
+        response = HttpResponseNotModified()
     for header, value in MEDIA_HEADERS.items():
         response[header] = value
     return response

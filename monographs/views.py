@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import re
+from functools import reduce
 from itertools import groupby
+from operator import or_
 
+from django.db.models import Prefetch, Q
 from django.http import Http404, HttpResponse, HttpResponsePermanentRedirect, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, render
+from django.templatetags.static import static
 from django.urls import reverse
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import condition, require_safe
 
-from .models import Alias, BrandName, Comparison, Drug, DrugClass, Monograph, Revision
+from .models import Alias, BrandName, Comparison, Drug, DrugClass, LegacyPath, Monograph, Revision, Topic
 from .pagecache import whole_page
 from .rendering import render_comparison, render_page, render_page_cached
 from .search import close_matches, search
@@ -44,6 +48,8 @@ def _page(request, monograph: Monograph, revision: Revision | None = None) -> Pa
 
 def monograph_page(request, monograph: Monograph, revision: Revision | None = None, preview: bool = False):
     """The public layout of a monograph: its live revision, or (staff preview, from the admin) the one given."""
+    if monograph.topic_id is not None:
+        return topic_monograph_page(request, monograph, revision, preview)
     page = _page(request, monograph, revision)
     drug = page.drug
     context = {
@@ -94,7 +100,9 @@ def drug_fhir(request, slug):
 @revalidate()
 @require_safe
 def home(request):
-    recent = Revision.objects.live().select_related("monograph__drug").order_by("-published_at")[:10]
+    recent = (
+        Revision.objects.live().select_related("monograph__drug", "monograph__topic").order_by("-published_at")[:10]
+    )
     letters = sorted({drug.name[:1].upper() for drug in Drug.objects.with_live_content()})
     return render(
         request,
@@ -126,7 +134,8 @@ def _drug_redirect(drug: Drug, permanent: bool):
 @revalidate()
 @require_safe
 def drug_index(request):
-    """A–Z of drugs, with brand names and aliases pointing to their drug's live page.
+    """A–Z of drugs, with brand names and synonyms pointing to their drug's live page.  Misspellings are not
+    entries (a reader must not learn them as names): they only redirect and feed search.
 
     A drug whose primary monograph is not live points to another live monograph of it; a drug with none
     is not listed (nor are its brands and aliases)."""
@@ -140,7 +149,9 @@ def drug_index(request):
     ]
     entries += [
         (alias.name, alias.drug, alias.get_kind_display(), addresses[alias.drug_id][1])
-        for alias in Alias.objects.select_related("drug").filter(drug_id__in=addresses)
+        for alias in Alias.objects.select_related("drug")
+        .filter(drug_id__in=addresses)
+        .exclude(kind=Alias.Kind.MISSPELLING)
     ]
     entries.sort(key=lambda entry: entry[0].casefold())
     groups = [
@@ -151,19 +162,30 @@ def drug_index(request):
 
 
 def _drug_stamp(request, slug):
-    """When the drug's primary monograph went live (asked once per request: 304 check and page cache)."""
+    """Which revision of the drug's primary monograph is live, and the content generation (asked once per
+    request: 304 check and page cache)."""
     if not hasattr(request, "_drugref_stamp"):
-        request._drugref_stamp = Revision.objects.live_published_at(drug_slug=slug)
+        request._drugref_stamp = Revision.objects.live_stamp(drug_slug=slug)
     return request._drugref_stamp
 
 
 def _monograph_stamp(request, slug):
     if not hasattr(request, "_drugref_stamp"):
-        request._drugref_stamp = Revision.objects.live_published_at(monograph_slug=slug)
+        request._drugref_stamp = Revision.objects.live_stamp(monograph_slug=slug)
     return request._drugref_stamp
 
 
-@revalidate(_drug_stamp)
+def _published_at(stamp):
+    """Last-Modified of a page: when its live revision went live on this site."""
+
+    def last_modified(request, slug, **kwargs):
+        found = stamp(request, slug, **kwargs)
+        return found.published_at if found else None
+
+    return last_modified
+
+
+@revalidate(_published_at(_drug_stamp))
 @require_safe
 @whole_page(_drug_stamp)
 def drug_detail(request, slug):
@@ -182,14 +204,120 @@ def drug_detail(request, slug):
     return _drug_redirect(other.drug, permanent=True)
 
 
-@revalidate(_monograph_stamp)
+@revalidate(_published_at(_monograph_stamp))
 @require_safe
 @whole_page(_monograph_stamp)
 def monograph_detail(request, slug):
-    monograph = get_object_or_404(Monograph.objects.select_related("drug"), slug=slug)
-    if monograph.is_primary:
+    monograph = get_object_or_404(Monograph.objects.select_related("drug", "topic"), slug=slug)
+    if monograph.is_primary or monograph.topic_id is not None:  # read at the drug's or the topic's address
         return HttpResponsePermanentRedirect(monograph.get_absolute_url())
     return monograph_page(request, monograph)
+
+
+# Topics ------------------------------------------------------------------------------------------
+
+# A reading level's address under its topic's ("" for the first level), and back.
+LEVEL_BY_PATH = {path: level for level, path in Monograph.LEVEL_PATHS.items()}
+
+
+def _live_topic_levels(topic_ids):
+    """The topics' monographs with a live revision, lowest level first, each with `live` (a one-item list)."""
+    return (
+        Monograph.objects.filter(topic_id__in=topic_ids, revisions__status=Revision.Status.PUBLISHED)
+        .select_related("topic")
+        .prefetch_related(Prefetch("revisions", queryset=Revision.objects.live(), to_attr="live"))
+        .order_by("topic_id", "level")
+    )
+
+
+@revalidate()
+@require_safe
+def topic_index(request):
+    """A–Z of topics with a live reading level, each linking to its lowest live level."""
+    first_levels = {}
+    for monograph in _live_topic_levels(Topic.objects.with_live_content().values("pk")):
+        first_levels.setdefault(monograph.topic_id, monograph)
+    topics = sorted(first_levels.values(), key=lambda monograph: monograph.topic.name.casefold())
+    groups = [
+        (letter, list(items))
+        for letter, items in groupby(
+            topics, key=lambda m: m.topic.name[:1].upper() if m.topic.name[:1].isalpha() else "#"
+        )
+    ]
+    return render(request, "monographs/topic_index.html", {"groups": groups})
+
+
+def _topic_stamp(request, slug, level=""):
+    """Which revision of the topic's reading level at this address is live, with the content generation
+    (None: nothing live there, or no such level)."""
+    if not hasattr(request, "_drugref_stamp"):
+        number = LEVEL_BY_PATH.get(level)
+        found = None if number is None else Revision.objects.live_stamp(topic_slug=slug, level=number)
+        request._drugref_stamp = found
+    return request._drugref_stamp
+
+
+@revalidate(_published_at(_topic_stamp))
+@require_safe
+@whole_page(_topic_stamp)
+def topic_detail(request, slug, level=""):
+    """A reading level of a topic.  The topic's own address shows its first level; while that is not live,
+    it sends readers (302) to the lowest live level."""
+    number = LEVEL_BY_PATH.get(level)
+    if number is None:
+        raise Http404("No such reading level")
+    if _topic_stamp(request, slug, level) is None:
+        lowest = None if level else _live_topic_levels(Topic.objects.filter(slug=slug).values("pk")).first()
+        if lowest is None:
+            raise Http404("No such topic, or nothing of it is live at this level")
+        return HttpResponseRedirect(lowest.get_absolute_url())
+    monograph = Monograph.objects.select_related("topic").get(topic__slug=slug, level=number)
+    return topic_monograph_page(request, monograph)
+
+
+def citing_drugs(topic: Topic) -> list[Drug]:
+    """Drugs whose live monographs link to one of the topic's addresses, old (its source uris) or new.
+
+    The database looks for the addresses' common beginnings as Markdown link targets (one scan of the
+    live bodies, on a page the whole-page cache keeps); Python then drops bodies that only share a
+    beginning ("…/abscess-of-the-lip" for "…/abscess").
+    """
+    paths = list(LegacyPath.objects.filter(monograph__topic=topic).values_list("path", flat=True))
+    paths.append(f"/topics/{topic.slug}")
+    prefixes = {topic.source_key, f"/topics/{topic.slug}"} if topic.source_key else set(paths)
+    link = re.compile(
+        r"\]\((?:" + "|".join(re.escape(path) for path in paths) + r")(?:/(?:more-info|detailed))?/?[)#\s]"
+    )
+    candidates = (
+        Revision.objects.live()
+        .filter(monograph__drug__isnull=False)
+        .filter(reduce(or_, (Q(body__contains=f"]({prefix}") for prefix in prefixes if prefix)))
+        .values_list("monograph__drug_id", "body")
+    )
+    ids = {drug_id for drug_id, body in candidates if link.search(body)}
+    return list(Drug.objects.filter(pk__in=ids).order_by("name")) if ids else []
+
+
+def topic_monograph_page(request, monograph: Monograph, revision: Revision | None = None, preview: bool = False):
+    """A topic's reading level: its live revision, or (staff preview) the one given, with the other live levels."""
+    page = _page(request, monograph, revision)
+    levels = list(_live_topic_levels([monograph.topic_id]))
+    if all(level.pk != monograph.pk for level in levels):  # a preview of a level not live yet
+        levels = sorted([*levels, monograph], key=lambda level: level.level)
+    context = {
+        "topic": monograph.topic,
+        "monograph": monograph,
+        "revision": page.revision,
+        "canonical_url": page.url,
+        "body": page.rendered.html,
+        "toc": page.rendered.toc,
+        "faqs": page.rendered.faqs,
+        "json_ld": script_json(json_ld(page)),
+        "levels": levels,
+        "citing_drugs": citing_drugs(monograph.topic),
+        "preview": preview,
+    }
+    return render(request, "monographs/topic.html", context)
 
 
 @revalidate()
@@ -210,7 +338,7 @@ def comparison_detail(request, slug):
     comparison = (
         Comparison.objects.live()
         .filter(slug=slug)
-        .select_related("revision__monograph__drug")
+        .select_related("revision__monograph__drug", "revision__monograph__topic")
         .prefetch_related("attributes", "subjects__cells", "subjects__drug")
         .first()
     )
@@ -242,6 +370,12 @@ def page_not_found(request, exception=None):
     results = close_matches(guess) if guess else None
     context = {"guess": guess, "results": results}
     return render(request, "404.html", context, status=404)
+
+
+@require_safe
+def favicon(request):
+    """Browsers ask for /favicon.ico whatever the page's <link rel="icon"> says."""
+    return HttpResponsePermanentRedirect(static("favicon.svg"))
 
 
 @require_safe

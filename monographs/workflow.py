@@ -22,9 +22,10 @@ from dataclasses import dataclass
 
 from django.db import transaction
 from django.db.models import Max
+from django.utils import timezone
 from django.utils.text import slugify
 
-from . import proposals
+from . import proposals, signals
 from .models import (
     FAQ,
     Author,
@@ -130,6 +131,28 @@ def may(obj, action: str, user) -> bool:
     return True
 
 
+# Each move in an editor's words, for refusals: "You do not have permission to send revisions back …".
+PHRASES = {
+    "create": "create monographs",
+    "start_draft": "start drafts",
+    "revert": "restore earlier versions",
+    "edit": "edit drafts",
+    "submit": "submit revisions for review",
+    "withdraw": "withdraw submissions",
+    "request_changes": "send revisions back for changes",
+    "approve": "approve revisions",
+    "withdraw_approval": "withdraw approvals",
+    "schedule": "schedule revisions",
+    "cancel_schedule": "cancel schedules",
+    "publish": "publish revisions",
+    "unpublish": "unpublish monographs",
+    "propose": "propose changes",
+    "approve_change": "approve proposed changes",
+    "reject_change": "reject proposed changes",
+    "withdraw_change": "withdraw proposed changes",
+}
+
+
 def _check(obj, action: str, user, comment: str) -> Move:
     move = MOVES[action]
     label = action.replace("_", " ")
@@ -142,7 +165,7 @@ def _check(obj, action: str, user, comment: str) -> Move:
     if move.permission is None:
         raise WorkflowError(f"“{label}” is made only by drugref itself, as part of another step.")
     if user is None or not user.has_perm(move.permission):
-        raise WorkflowError(f"You do not have permission to {label} ({_describe(obj)}).")
+        raise WorkflowError(f"You do not have permission to {PHRASES.get(action, label)} ({_describe(obj)}).")
     if move.comment_required and not comment.strip():
         raise WorkflowError(f"A comment is required to {label}.")
     if move.own_work == "forbidden" and is_own_work(obj, user):
@@ -161,7 +184,7 @@ def _record(obj, action: str, user, comment: str = "", details=None, at=None) ->
     move = MOVES[action]
     owner = {"revision": obj} if isinstance(obj, Revision) else {"proposal": obj}
     sequence = (obj.events.aggregate(n=Max("sequence"))["n"] or 0) + 1
-    return WorkflowEvent.objects.create(
+    event = WorkflowEvent.objects.create(
         **owner,
         sequence=sequence,
         actor=user,
@@ -171,6 +194,8 @@ def _record(obj, action: str, user, comment: str = "", details=None, at=None) ->
         details={"action": action, **(details or {})},
         at=at or now(),
     )
+    signals.moved.send(sender=None, event=event)  # notifications (monographs/notifications.py)
+    return event
 
 
 def _move(obj, action: str, user, comment: str = "", details=None, at=None, fields=()) -> None:
@@ -364,7 +389,9 @@ def cancel_schedule(revision: Revision, user, comment: str = "") -> None:
 
 
 def _supersede_live(monograph: Monograph, user, comment: str, at: dt.datetime) -> None:
-    for live in Revision.objects.select_for_update().filter(monograph=monograph).live():
+    # Unordered: the default order (monograph, then its drug's name) would outer-join the nullable drug,
+    # and PostgreSQL cannot lock the nullable side of an outer join.
+    for live in Revision.objects.select_for_update().filter(monograph=monograph).live().order_by():
         _move(live, "supersede", user, comment, at=at)
 
 
@@ -384,6 +411,35 @@ def publish(revision: Revision, user, confirm_broken_links: bool = False, commen
         monograph.save(update_fields=["next_review"])
         announce(monographs=[monograph])
     _refresh(revision, locked)
+
+
+def publish_due(at: dt.datetime | None = None) -> tuple[list[Revision], list[tuple[Revision, WorkflowError]]]:
+    """Publish the approved revisions whose go-live time has come, each as the publisher who scheduled it
+    (who confirmed any broken links then); returns those published and those refused, with the reason.
+
+    Safe when every app server's cron runs it at the same moment: each revision is published in a
+    transaction of its own that first locks its monograph with SKIP LOCKED, so a run passes over a monograph
+    that another run (or an editor) is publishing, and reads the revision again under the lock, when one
+    already published is no longer due.  A revision passed over is published by the run that held it, or by
+    the next run.
+    """
+    moment = at or timezone.now()  # not now(), which drops the fraction of a second
+    due = Revision.objects.filter(status=S.APPROVED, publish_at__lte=moment)
+    published, refused = [], []
+    for pk, monograph_id in due.order_by("publish_at", "pk").values_list("pk", "monograph_id"):
+        with transaction.atomic():
+            if Monograph.objects.select_for_update(skip_locked=True).filter(pk=monograph_id).first() is None:
+                continue  # being published elsewhere right now
+            revision = due.select_related("monograph", "scheduled_by").filter(pk=pk).first()
+            if revision is None:
+                continue  # published, withdrawn or rescheduled since the list was read
+            try:
+                publish(revision, revision.scheduled_by, confirm_broken_links=True, comment="Scheduled publication")
+            except WorkflowError as exc:
+                refused.append((revision, exc))
+                continue
+        published.append(revision)
+    return published, refused
 
 
 def unpublish(revision: Revision, user, comment: str) -> None:
@@ -589,7 +645,7 @@ def approve_change(proposal: ProposedChange, user, comment: str = "") -> None:
     with transaction.atomic():
         locked = _locked_proposal(proposal)
         _check(locked, "approve_change", user, comment)
-        target = locked.target_model.objects.select_for_update().filter(pk=locked.object_id).first()
+        target = locked.target_model.objects.select_for_update().filter(pk=locked.object_id).order_by("pk").first()
         if target is None:
             raise WorkflowError(f"The {locked.get_target_display()} “{locked.object_name}” no longer exists.")
         try:
@@ -606,7 +662,7 @@ def approve_change(proposal: ProposedChange, user, comment: str = "") -> None:
             at=locked.decided_at,
             fields=["decided_by", "decided_at"],
         )
-        announce(drugs=refresh["drugs"])
+        announce(drugs=refresh["drugs"], monographs=refresh.get("monographs", []))
     proposal.status, proposal.decided_by, proposal.decided_at = locked.status, user, locked.decided_at
 
 

@@ -80,10 +80,13 @@ def require_tool(path: Path) -> Path:
     return path
 
 
-def axe_violations(page) -> list[str]:
-    """Run axe-core in the page; one line per violation with the elements it found."""
+def axe_violations(page, exclude: tuple[str, ...] = ()) -> list[str]:
+    """Run axe-core in the page (less the `exclude` selectors); one line per violation with its elements."""
     page.add_script_tag(path=str(require_tool(AXE_JS)))
-    violations = page.evaluate("async () => (await axe.run(document, {resultTypes: ['violations']})).violations")
+    context = {"include": [["html"]], "exclude": [[selector] for selector in exclude]}
+    violations = page.evaluate(
+        "async (context) => (await axe.run(context, {resultTypes: ['violations']})).violations", context
+    )
     return [
         f"{v['id']} ({v['impact']}): {v['help']} — " + ", ".join(" ".join(n["target"]) for n in v["nodes"])
         for v in violations

@@ -19,6 +19,7 @@ from monographs.models import (
     LegacyPath,
     Monograph,
     Revision,
+    Topic,
     WorkflowEvent,
 )
 
@@ -34,6 +35,7 @@ CONTENT_MODELS = [
     Alias,
     BrandName,
     Author,
+    Topic,
     Monograph,
     LegacyPath,
     Revision,
@@ -179,6 +181,8 @@ def ensure_groups():
     for name in guarantee.PROPOSERS:
         groups[name] += ["propose_change", "view_proposedchange"]
     groups["Proof-readers"] += ["view_proposedchange"]
+    for name, codenames in import_module("monographs.migrations.0012_topics").TOPIC_PERMISSIONS.items():
+        groups[name] += codenames
     for name, codenames in groups.items():
         group, created = Group.objects.get_or_create(name=name)
         if created:

@@ -57,3 +57,43 @@ def test_an_author_adds_a_comparison_table_through_the_change_form(client, draft
         ("Interval", ["6 months", "12 months"])
     ]
     assert table.subjects.get(position=1).drug == Monograph.objects.get(slug="denosumab").drug
+
+
+def test_publish_now_asks_for_confirmation_naming_the_revision(client, draft, alice, bob, carol):
+    to_approved(draft, alice, bob)
+    client.force_login(carol)
+    page = client.get(change_url(draft)).content.decode()
+    assert f"Yes, publish r{draft.number} of “{draft.title}” now" in page
+    url = reverse("admin:monographs_revision_workflow", args=[draft.pk, "publish"])
+    response = client.post(url, follow=True)
+    assert "Nothing published" in response.content.decode()
+    draft.refresh_from_db()
+    assert draft.status == S.APPROVED
+    response = client.post(url, {"confirm_publish": "on"}, follow=True)
+    assert f"“{draft.title}” r{draft.number}: published — readers see it now." in response.content.decode()
+    draft.refresh_from_db()
+    assert draft.status == S.PUBLISHED
+
+
+def test_a_schedule_is_read_in_the_editors_time_zone_and_named_in_iso(client, draft, alice, bob, carol):
+    import datetime as dt
+
+    to_approved(draft, alice, bob)
+    client.force_login(carol)
+    url = reverse("admin:monographs_revision_workflow", args=[draft.pk, "schedule"])
+    response = client.post(url, {"publish_at": "2099-07-01 09:00", "time_zone": "America/New_York"}, follow=True)
+    assert "scheduled for 2099-07-01 09:00 America/New_York" in response.content.decode()
+    draft.refresh_from_db()
+    assert draft.publish_at == dt.datetime(2099, 7, 1, 13, 0, tzinfo=dt.UTC)
+    assert "scheduled for <time" in response.content.decode() and "2099-07-01 13:00 UTC" in response.content.decode()
+
+
+def test_an_unknown_time_zone_falls_back_to_the_servers(client, draft, alice, bob, carol):
+    import datetime as dt
+
+    to_approved(draft, alice, bob)
+    client.force_login(carol)
+    url = reverse("admin:monographs_revision_workflow", args=[draft.pk, "schedule"])
+    client.post(url, {"publish_at": "2099-07-01 09:00", "time_zone": "../../etc/passwd"})
+    draft.refresh_from_db()
+    assert draft.publish_at == dt.datetime(2099, 7, 1, 9, 0, tzinfo=dt.UTC)

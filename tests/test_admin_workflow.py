@@ -140,7 +140,7 @@ def test_the_three_roles_walk_the_path_through_the_buttons(client, draft, alice,
     client.force_login(bob)
     client.post(workflow_url(draft, "approve"), {"comment": "Checked against the SmPC"})
     client.force_login(carol)
-    client.post(workflow_url(draft, "publish"))
+    client.post(workflow_url(draft, "publish"), {"confirm_publish": "on"})
     assert Revision.objects.get(pk=draft.pk).status == S.PUBLISHED
     client.logout()
     page = client.get("/drugs/denosumab/").content.decode()

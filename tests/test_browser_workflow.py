@@ -64,14 +64,15 @@ def test_author_proof_reader_and_publisher_change_a_dose(browser, live_server, s
     screenshot(page, "workflow-2-diff")
     page.go_back()
     page.get_by_role("button", name="Approve").click()
-    page.get_by_text("approve — done").wait_for()
+    page.get_by_text("r2: approved.").wait_for()
     page.context.close()
 
     # The publisher publishes.
     page = log_in(browser, live_server, "carol")
     page.goto(f"{live_server.url}/admin/monographs/revision/{draft.pk}/change/")
+    page.get_by_label("Yes, publish").check()
     page.get_by_role("button", name="Publish now").click()
-    page.get_by_text("publish — done").wait_for()
+    page.get_by_text("published — readers see it now").wait_for()
 
     # History lists all three people's events.
     page.goto(f"{live_server.url}/admin/monographs/monograph/{monograph.pk}/change/")
@@ -143,7 +144,7 @@ def test_a_brand_rename_is_proposed_approved_from_the_dashboard_and_a_submission
     page.get_by_role("button", name="Save and submit for review").click()
     page.get_by_text("saved and submitted for review").wait_for()
     page.get_by_role("button", name="Withdraw my submission (back to draft)").click()
-    page.get_by_text("withdraw — done").wait_for()
+    page.get_by_text("withdrawn from review, back to draft").wait_for()
     assert monograph.revisions.open().get().status == Revision.Status.DRAFT
     page.context.close()
     context.close()

@@ -104,7 +104,7 @@ def pages(client) -> dict[str, bytes]:
 def test_pages_come_from_redis_while_it_is_up(client, seeded, redis_cache, django_assert_num_queries):
     redis_cache()
     pages(client)
-    with django_assert_num_queries(1):  # the page came from Redis: only the publication-time stamp was asked
+    with django_assert_num_queries(1):  # the page came from Redis: only the stamp (revision, generation) was asked
         client.get(PAGES[0])
 
 

@@ -87,6 +87,17 @@ def test_added_moved_and_removed_columns():
     assert "5 mg → ∅" in numbers(snap(), gone)
 
 
+def test_a_renamed_column_or_row_is_one_change_that_says_so():
+    """Fixing one spelling in a header is one block, not every cell of its column removed and added."""
+    renamed = (Column("Denusomab", "drug denosumab"), COLUMNS[1])
+    blocks = changed(snap(), snap(tables=(table(columns=renamed),)))
+    assert list(blocks) == ["Table “t” › column “Denusomab” (renamed from “Denosumab”)"]
+    rows = (Row("Onset", ONSET.cells), DOSE)
+    assert list(changed(snap(), snap(tables=(table(rows=rows),)))) == [
+        "Table “t” › row “Onset” (renamed from “Onset of action”)"
+    ]
+
+
 def test_a_subjects_link_is_compared():
     relinked = (Column("Denosumab", "drug denosumab-biosimilar"), COLUMNS[1])
     blocks = changed(snap(), snap(tables=(table(columns=relinked),)))
@@ -123,7 +134,11 @@ def test_moved_and_changed_faqs():
         ("tables", (table(slug="t2"),), "Table “t2” › slug"),
         ("tables", (table(caption="Table 2"),), "Table “t” › caption"),
         ("tables", (table(footnotes="* in 2 trials"),), "Table “t” › footnotes"),
-        ("tables", (table(rows=(Row("Onset", ONSET.cells), DOSE)),), "Table “t” › row “Onset”"),
+        (
+            "tables",
+            (table(rows=(Row("Onset", ONSET.cells), DOSE)),),
+            "Table “t” › row “Onset” (renamed from “Onset of action”)",
+        ),
         ("tables", (), "Table “t” (removed)"),
     ],
 )

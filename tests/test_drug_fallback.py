@@ -48,7 +48,8 @@ def test_without_a_live_primary_the_a_to_z_and_redirects_lead_to_the_other_live_
     entries = a_to_z(client)
     assert entries["Denosumab"] == OTHER
     for other in names_and_redirects():
-        assert [href for text, href in entries.items() if text.startswith(other.name)] == [OTHER]
+        listed = [] if getattr(other, "kind", "") == Alias.Kind.MISSPELLING else [OTHER]  # misspellings only redirect
+        assert [href for text, href in entries.items() if text.startswith(other.name)] == listed
         response = client.get(f"/drugs/{other.slug}/")
         assert response.status_code == 302 and response["Location"] == OTHER, other.slug
     drug_page = client.get("/drugs/denosumab/")

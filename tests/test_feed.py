@@ -57,3 +57,15 @@ def test_control_characters_in_content_do_not_break_the_feed(client):
     response = client.get("/feeds/updates/")
     assert response.status_code == 200
     assert "Badtitle" in response.content.decode()
+
+
+def test_readers_never_see_an_import_file_name(client, seeded):
+    """The file an imported revision came from is provenance for editors (the admin), not for readers."""
+    files = list(Revision.objects.exclude(source_file="").values_list("source_file", flat=True))
+    assert files
+    pages = ["/feeds/updates/", "/drugs/denosumab/", "/drugs/denosumab.json", "/"]
+    pages += [revision.monograph.get_absolute_url() for revision in Revision.objects.live().select_related("monograph")]
+    for url in pages:
+        text = client.get(url).content.decode()
+        for name in files:
+            assert name not in text, (url, name)

@@ -255,7 +255,11 @@ def test_documents_at_the_limits_import(write_source):
     html_depth = sources.MAX_HTML_DEPTH - 2  # the body's <div> and <p>
     docs = [
         front("x: " + "[" * depth + "]" * depth + "\n"),
-        "---\ntitle: Deepa\nuri: a/deep\n---\n<div>" + "<span>" * html_depth + "x" + "</span>" * html_depth + "<p>y\n",
+        "---\ntitle: Deepa\nuri: treatment/other/medication/deep\n---\n<div>"
+        + "<span>" * html_depth
+        + "x"
+        + "</span>" * html_depth
+        + "<p>y\n",
         front("").replace("Text.", "> " * sources.MAX_MARKDOWN_DEPTH + "deep").replace("Limitumab", "Quotamab"),
     ]
     paths = [str(write_source(f"{n}.txt", doc)) for n, doc in enumerate(docs)]

@@ -1,9 +1,22 @@
 """`manage.py import_sources`: both formats, re-imports, and bad input that must change nothing."""
 
+from io import StringIO
+
 import pytest
 from django.core.management import CommandError, call_command
 
-from monographs.models import Alias, BrandName, Comparison, Drug, LegacyPath, Monograph, Revision
+from monographs.management.commands import import_sources as import_sources_command
+from monographs.models import (
+    Alias,
+    BrandName,
+    Comparison,
+    ContentGeneration,
+    Drug,
+    LegacyPath,
+    Monograph,
+    Revision,
+    SearchEntry,
+)
 
 from .conftest import EXAMPLES, SEED_A, SEED_B, SOURCES, row_counts
 
@@ -280,3 +293,67 @@ def test_a_title_one_slip_from_two_drugs_is_refused(write_source):
     path = write_source("a.txt", "---\ntitle: Fenoteroz\nuri: a/fenoteroz\n---\n<p>A page.</p>\n")
     with pytest.raises(CommandError, match="one letter away from several drugs \\(Fenoterol, Fenoterox\\)"):
         call_command("import_sources", str(path), verbosity=0)
+
+
+class Terminal(StringIO):
+    def isatty(self):
+        return True
+
+
+def import_batch(*args, stdout, stderr, **options):
+    call_command("import_sources", *args, stdout=stdout, stderr=stderr, **options)
+    return stdout.getvalue(), stderr.getvalue()
+
+
+def test_a_large_batch_shows_progress_on_a_terminal_only(write_source, monkeypatch):
+    monkeypatch.setattr(import_sources_command, "PROGRESS_FROM", 3)  # "large": 3 documents and more
+    for name in ("Alphamab", "Betamab", "Gammamab"):
+        folder = str(write_source(f"{name}.txt", VALID_B.replace("Testamab", name)).parent)
+    out, err = import_batch(folder, stdout=Terminal(), stderr=Terminal())
+    assert "\rreading:   0%|" in err and "\rimporting:   0%|" in err and "| 0/3 [" in err
+    assert "3 created" in out and "\r" not in out  # the report is never mixed with the bar
+    for stdout, stderr in ((StringIO(), Terminal()), (Terminal(), StringIO())):
+        out, err = import_batch(folder, stdout=stdout, stderr=stderr)
+        assert "%" not in err and "3 unchanged" in out  # output to a file or a pipe: no bar
+    out, err = import_batch(folder, stdout=Terminal(), stderr=Terminal(), verbosity=0)
+    assert "%" not in err
+    monkeypatch.setattr(import_sources_command, "PROGRESS_FROM", 4)
+    out, err = import_batch(folder, stdout=Terminal(), stderr=Terminal())
+    assert "%" not in err  # a small batch: no bar
+
+
+def test_a_dry_run_prints_the_report_and_writes_nothing(client, write_source, tmp_path):
+    call_command("import_sources", str(SOURCES), verbosity=0)
+    page = client.get("/monographs/denosumab-patient-information/").content
+    before = (row_counts(), SearchEntry.objects.count(), ContentGeneration.value())
+    changed = SEED_A.read_text(encoding="utf-8").replace("maxillofacial context", "dry-run context")
+    write_source(SEED_A.name, changed)
+    write_source(SEED_B.name, SEED_B.read_bytes())
+    write_source("new.txt", VALID_B)
+    write_source("odd.txt", WARNED_DOCUMENTS["ragged table"][0])
+    folder = write_source("bad.txt", "no front matter\n").parent
+
+    with pytest.raises(CommandError, match="1 document\\(s\\) could not be imported: without --dry-run"):
+        call_command("import_sources", str(folder), "--dry-run", stdout=(out := StringIO()), stderr=(err := StringIO()))
+    lines = out.getvalue().splitlines()
+    assert sorted(lines[:-1]) == sorted(
+        [
+            "created: new.txt",
+            "created: odd.txt",
+            f"updated: {SEED_A.name}",
+            f"unchanged: {SEED_B.name}",
+        ]
+    )
+    assert lines[-1] == "Dry run, nothing was written: 2 created, 1 updated, 1 unchanged, 1 error(s), 1 warning(s)"
+    assert f"error: {folder / 'bad.txt'}: no YAML front matter" in err.getvalue()
+    assert f"warning: {folder / 'odd.txt'}: table 1, row 2: fewer cells than columns" in err.getvalue()
+    # Nothing escaped: rows and events, the search index, the content generation (so no cached page of
+    # any process went stale), and the page itself.
+    assert (row_counts(), SearchEntry.objects.count(), ContentGeneration.value()) == before
+    assert "dry-run context" not in client.get("/monographs/denosumab-patient-information/").content.decode()
+    assert client.get("/monographs/denosumab-patient-information/").content == page
+
+    call_command("import_sources", str(folder), "--dry-run", "--skip-invalid", stdout=StringIO(), stderr=StringIO())
+    assert (row_counts(), SearchEntry.objects.count(), ContentGeneration.value()) == before
+    call_command("import_sources", str(folder), "--skip-invalid", stdout=(real := StringIO()), stderr=StringIO())
+    assert real.getvalue().splitlines()[:-1] == lines[:-1]  # what the dry run said the import would do

@@ -40,3 +40,12 @@ def test_close_matches_come_from_any_word_of_the_address(client, seeded):
     soup = BeautifulSoup(client.get("/drugs/xgiva-injection/").content, "html.parser")
     matches = soup.find("section", attrs={"aria-labelledby": "close-matches"})
     assert "/drugs/denosumab/" in [a["href"] for a in matches.find_all("a")]
+
+
+def test_an_unrelated_address_offers_no_page_that_merely_mentions_its_words(client, seeded):
+    """Search finds "exist" in a monograph's text, but no page is named anything like it."""
+    from monographs.search import search
+
+    assert search("exist").hits
+    soup = BeautifulSoup(client.get("/this/does/not/exist/").content, "html.parser")
+    assert soup.find("section", attrs={"aria-labelledby": "close-matches"}) is None

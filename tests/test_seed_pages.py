@@ -148,10 +148,12 @@ def test_unknown_pages_are_404(client, seeded):
     assert client.get("/compare/nothing/").status_code == 404
 
 
-def test_the_a_to_z_points_brands_and_aliases_to_their_drug(client, seeded):
+def test_the_a_to_z_points_brands_to_their_drug_and_keeps_misspellings_out(client, seeded):
     text = page_text(client, "/drugs/")
     assert "Prolia® (brand) → Denosumab" in text
-    assert "Denusomab (misspelling) → Denosumab" in text
+    assert "Denusomab (misspelling)" not in text  # a reader must not learn a misspelling as a name
+    response = client.get("/drugs/denusomab/")  # ...which still redirects
+    assert (response.status_code, response["Location"]) == (301, "/drugs/denosumab/")
 
 
 def test_class_page_lists_its_drugs(client, seeded):

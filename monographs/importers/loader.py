@@ -33,11 +33,14 @@ from ..models import (
     Monograph,
     Revision,
     add_months,
+    now,
     unique_slug,
 )
 from ..signals import announce
+from .assets import AssetLibrary
 from .cleaning import is_misspelling
 from .sources import FORMAT_B, FORMAT_LABELS, ParsedDocument, SourceError, iter_source_paths, parse_document
+from .topics import topic_monograph, topic_page
 
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
@@ -216,7 +219,8 @@ def _comparison(revision: Revision, parsed) -> None:
     write_table(comparison, parsed.subjects, list(zip(parsed.attributes, parsed.cells, strict=True)))
 
 
-def _write(doc: ParsedDocument, report: ImportReport) -> None:
+def _drug_monograph(doc: ParsedDocument) -> tuple[Monograph, Drug]:
+    """The document's drug (with its classes, ban and brands as the document gives them) and monograph."""
     drug = resolve_drug(doc)
     for class_name in doc.classes:
         drug.classes.add(
@@ -231,8 +235,17 @@ def _write(doc: ParsedDocument, report: ImportReport) -> None:
         if brand and brand.drug_id != drug.pk:
             raise SourceError(doc.path, f"brand name “{name}” is already recorded for {brand.drug}")
         BrandName.objects.update_or_create(slug=slug, defaults={"drug": drug, "name": name, "notes": notes[:500]})
+    return _monograph(doc, drug), drug
 
-    monograph = _monograph(doc, drug)
+
+def _write(doc: ParsedDocument, report: ImportReport) -> None:
+    page = topic_page(doc)
+    # Outside the medication section, a page is a topic unless its title names a known drug: its INN, an
+    # alias or a brand, or one of them misspelt by a slip (as resolve_drug reads titles).
+    if page is not None and find_drug(doc.title) is None and not _near_misses(doc.title):
+        monograph, drug = topic_monograph(doc, page), None
+    else:
+        monograph, drug = _drug_monograph(doc)
     for path in doc.legacy_paths:
         existing = LegacyPath.objects.filter(path=path).first()
         if existing and existing.monograph_id != monograph.pk:
@@ -240,7 +253,8 @@ def _write(doc: ParsedDocument, report: ImportReport) -> None:
         LegacyPath.objects.get_or_create(path=path, defaults={"monograph": monograph})
 
     live = monograph.revisions.live().first()
-    if live is not None and live.source_sha256 == doc.sha256:
+    # The same source gives another body when a file it refers to was found this time (--assets).
+    if live is not None and live.source_sha256 == doc.sha256 and live.body == doc.body:
         report.unchanged.append(doc.filename)
         return
     if live is not None and not live.source_sha256:
@@ -250,24 +264,28 @@ def _write(doc: ParsedDocument, report: ImportReport) -> None:
             "re-importing would replace editorial work, so the import stops",
         )
 
-    changed_at = doc.updated_at or doc.created_at or EPOCH
+    changed_at = doc.updated_at or doc.created_at or EPOCH  # when the source last changed it
+    # A monograph's first revision went live when its source published it (so a build of the same sources
+    # is the same fixture); any later one goes live now, here: readers, the feed and the sitemap see the
+    # change, and the source's date stays the revision's `updated_at` ("updated at source").
+    went_live = changed_at if not monograph.revisions.exists() else now()
     credits = [(Credit.Role.AUTHOR, _author(name), None) for name in doc.authors] + [
         (Credit.Role.PROOF_READER, _author(name), changed_at) for name in doc.proof_readers
     ]
     revision = workflow.publish_import(
         monograph,
-        at=changed_at,
+        at=went_live,
         comment=f"Imported from {doc.filename} (format {FORMAT_LABELS[doc.format]})",
         supersede_comment=f"Superseded by a re-import of {doc.filename}",
         credits=credits,
         title=doc.title,
         summary=doc.summary,
         body=doc.body,
-        change_note=f"Imported from {doc.filename}",
+        change_note="Imported from the source site",  # readers see change notes; the file name is provenance
         created_at=doc.created_at or changed_at,
         updated_at=changed_at,
         reviewed_at=changed_at if doc.proof_readers else None,
-        published_at=changed_at,
+        published_at=went_live,
         source_file=doc.filename,
         source_id=doc.source_key.split(":", 1)[1],
         source_format=FORMAT_LABELS[doc.format],
@@ -284,8 +302,9 @@ def _write(doc: ParsedDocument, report: ImportReport) -> None:
         monograph.next_review = add_months(changed_at.date(), monograph.review_interval_months)
         monograph.save(update_fields=["next_review"])
     # The live revision changed: the drug's other monographs carry its names too (a brand or alias
-    # this document added), so the whole drug is reindexed.
-    announce(drugs=[drug])
+    # this document added), so the whole drug is reindexed (a topic's page: the page).  The batch moves the
+    # content generation on once, at its end (see import_sources).
+    announce(drugs=[drug] if drug else [], monographs=[] if drug else [monograph], generation=False)
     (report.updated if live is not None else report.created).append(doc.filename)
 
 
@@ -294,20 +313,40 @@ def _import_order(doc: ParsedDocument):
     return (doc.format != FORMAT_B, doc.filename)
 
 
-def import_sources(paths, skip_invalid: bool = False) -> ImportReport:
+def _no_progress(iterable, total: int, description: str):
+    return iterable
+
+
+def import_sources(
+    paths,
+    skip_invalid: bool = False,
+    dry_run: bool = False,
+    progress=_no_progress,
+    assets: AssetLibrary | None = None,
+) -> ImportReport:
     """Import every document under `paths` in one transaction.
 
     Without `skip_invalid`, any failing document aborts the whole batch (BatchError) and nothing is
     written.  With it, each failing document is skipped, listed in the report, and the rest import.
+    With `assets`, the files the documents refer to are stored in media storage as they are read
+    (a stored file stays when the batch fails: it is named by its content, and the next run reuses it).
+
+    With `dry_run`, every document is read and written as it would be, failing ones are listed in the
+    report (as with `skip_invalid`, so one run shows every problem), and the transaction is then rolled
+    back: nothing is written.  Everything the import changes is in that transaction — rows, events, the
+    search index and the content generation — so nothing escapes it.
+
+    `progress(iterable, total, description)` wraps the loops over documents (reading, then writing), for a
+    progress bar.
     """
     report = ImportReport()
     docs, errors, seen = [], [], {}
     files = iter_source_paths(paths)
     if not files:
         raise BatchError([SourceError(", ".join(map(str, paths)) or "(no paths)", "no source files found")])
-    for path in files:
+    for path in progress(files, len(files), "reading"):
         try:
-            doc = parse_document(path)
+            doc = parse_document(path, assets=assets)
         except SourceError as exc:
             errors.append(exc)
             continue
@@ -316,16 +355,20 @@ def import_sources(paths, skip_invalid: bool = False) -> ImportReport:
             continue
         seen[doc.source_key] = path
         docs.append(doc)
-    if errors and not skip_invalid:
+    if errors and not (skip_invalid or dry_run):
         raise BatchError(errors)
     with transaction.atomic():
-        for doc in sorted(docs, key=_import_order):
+        for doc in progress(sorted(docs, key=_import_order), len(docs), "importing"):
             try:
                 with transaction.atomic():
                     _write(doc, report)
             except SourceError as exc:
                 errors.append(exc)
-        if errors and not skip_invalid:
+        if errors and not (skip_invalid or dry_run):
             raise BatchError(errors)  # leaving the atomic block by an exception rolls everything back
+        if report.created or report.updated:
+            announce()  # every cached page of every process is stale when this commits
+        if dry_run:
+            transaction.set_rollback(True)
     report.skipped = errors
     return report

@@ -16,12 +16,15 @@ from __future__ import annotations
 import datetime as dt
 import errno
 import hashlib
+import html as html_lib
 import logging
 import os
+import posixpath
 import re
 import stat
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import nh3
 import yaml
@@ -31,6 +34,8 @@ from django.utils.text import slugify
 from markdownify import MarkdownConverter
 
 from ..bounds import DEPTH_LIMIT, document_problem
+from ..media import VIDEO_TYPES, is_served_media
+from .assets import IMAGE, VIDEO, AssetLibrary, AssetRefused, site_path
 from .cleaning import (
     clean_answer,
     clean_question,
@@ -301,16 +306,17 @@ def read_source(path: Path) -> tuple[str, str]:
     return repair_mojibake(text), hashlib.sha256(data).hexdigest()
 
 
-def parse_document(path: Path) -> ParsedDocument:
+def parse_document(path: Path, assets: AssetLibrary | None = None) -> ParsedDocument:
     """The document at `path`, or a SourceError naming the file and the reason.
 
     The limits below keep the parsers' recursion and memory in bounds; should one still give way, or
     raise anything of its own (PyYAML's int() of a 5,000-digit number, a date that does not exist),
     that is this file's error: the run goes on to the next file, or lists it with the others.
+    `assets`, when given, is where the images and videos the document refers to are taken from.
     """
     path = Path(path)
     try:
-        return _parse_document(path)
+        return _parse_document(path, assets)
     except SourceError:
         raise
     except RecursionError:
@@ -322,7 +328,7 @@ def parse_document(path: Path) -> ParsedDocument:
         raise SourceError(path, f"could not be parsed ({type(exc).__name__}: {detail})") from None
 
 
-def _parse_document(path: Path) -> ParsedDocument:
+def _parse_document(path: Path, assets: AssetLibrary | None = None) -> ParsedDocument:
     text, sha = read_source(path)
     front, body = split_front_matter(path, text)
     size = len(body.encode("utf-8"))
@@ -341,9 +347,9 @@ def _parse_document(path: Path) -> ParsedDocument:
     meta = _json_safe(front)
     warnings = Warnings(path)
     if re.match(r"\s*<(?:!--|[a-zA-Z][a-zA-Z0-9]*[\s>/])", body):
-        doc = _parse_format_a(path, front, body, title, sha, meta, warnings)
+        doc = _parse_format_a(path, front, body, title, sha, meta, warnings, assets)
     elif FORMAT_B_KEYS & set(front):
-        doc = _parse_format_b(path, front, body, title, sha, meta, warnings)
+        doc = _parse_format_b(path, front, body, title, sha, meta, warnings, assets)
     else:
         raise SourceError(
             path,
@@ -430,6 +436,39 @@ def _check_html_depth(path, soup: BeautifulSoup) -> None:
             raise SourceError(path, f"HTML elements are nested more than {MAX_HTML_DEPTH} deep")
 
 
+class MediaReferences:
+    """How a document's images, videos and posters are referred to: stored through `--assets` (an
+    AssetLibrary) and written as their media URL, or kept as they were with a warning.
+
+    A kept reference to a file this site does not serve is not shown to readers (the renderer leaves it
+    out, a figure keeps its caption) and is listed by the revision's link check.
+    """
+
+    def __init__(self, library: AssetLibrary | None, warnings: Warnings, base: str = "/"):
+        self.library, self.warnings, self.base = library, warnings, base
+
+    def url(self, src: str, kind: str, element: str) -> str:
+        src = src.strip()
+        path = site_path(src, self.base)
+        if path is None:
+            parts = urlsplit(src)
+            if parts.scheme in ("http", "https") or (not parts.scheme and parts.netloc):
+                # Another site's file: not ours to copy or check (`//host/x.png` is read as https).
+                return src if parts.scheme else f"https:{src}"
+            self.warnings.add(element, f"{src[:80]!r} is not the address of a file; left out")
+            return ""
+        if self.library is None:
+            if not is_served_media(path):
+                self.warnings.add(element, f"{path}: not imported (no --assets directory given); not shown to readers")
+            return path
+        try:
+            return self.library.localise(path, kind)
+        except AssetRefused as refused:
+            if not is_served_media(path):  # a file of this site's own media is shown as it is
+                self.warnings.add(element, f"{path}: {refused}; not shown to readers")
+            return path
+
+
 class _SourceHTMLConverter(MarkdownConverter):
     """HTML → Markdown that keeps what the page meant: asides, figures, sub/superscripts, links, structure.
 
@@ -438,13 +477,16 @@ class _SourceHTMLConverter(MarkdownConverter):
     (markdownify's own indent is the bullet's width, 2), and text after an inner list stays in its item.
     """
 
-    def __init__(self, heading_offset: int = 0, **options):
+    def __init__(self, heading_offset: int = 0, media: MediaReferences | None = None, **options):
         options.setdefault("heading_style", "ATX")
         options.setdefault("bullets", "*")
         options.setdefault("sup_symbol", "<sup>")
         options.setdefault("sub_symbol", "<sub>")
         options.setdefault("escape_misc", False)
         self.heading_offset = heading_offset
+        self.media = media  # how file references are written (stored through --assets, or warned about)
+        self.warnings = media.warnings if media else None
+        self.figures = self.videos = 0
         super().__init__(**options)
 
     def convert_hN(self, n, el, text, parent_tags):
@@ -485,19 +527,181 @@ class _SourceHTMLConverter(MarkdownConverter):
         indented = "\n".join(("    " + line) if line.strip() else "" for line in inner.splitlines())
         return f'\n\n!!! note ""\n{indented}\n\n'
 
-    def convert_figure(self, el, text, parent_tags):
-        img = el.find("img")
-        caption_el = el.find("figcaption")
-        caption = " ".join(caption_el.get_text(" ").split()) if caption_el else ""
-        if img is None:
-            return text
-        alt = " ".join((img.get("alt") or caption).split())
-        title = caption or img.get("title") or ""
+    def process_tag(self, node, parent_tags=None):
+        # A figure or video is written from its element (not from its converted children): images and
+        # videos each once, the caption apart from them, alt text that depends on the caption.
+        if node.name == "figure" and node.find(["img", "video"]) is not None:
+            return self._figure(node, parent_tags or set())
+        if node.name == "video":
+            return self._video(node, parent_tags or set(), "")
+        return super().process_tag(node, parent_tags)
+
+    def convert_img(self, el, text, parent_tags):
+        """An image outside a figure: its own alt (or words of its file name), its title as a caption."""
+        title = " ".join((el.get("title") or "").split())
+        src = self.media.url(el.get("src") or "", IMAGE, "image") if self.media else el.get("src", "")
+        if not src:
+            return ""
+        if "_inline" in parent_tags:
+            return _markdown_alt(el.get("alt") or "")
+        alt = alt_text(el.get("alt") or "", title, src, describe_by_file=True)
         title_part = ' "{}"'.format(title.replace('"', "&quot;")) if title else ""
-        return f"\n\n![{alt}]({img.get('src', '')}{title_part})\n\n"
+        return f"![{_markdown_alt(alt)}]({_destination(src)}{title_part})"
+
+    def _figure(self, el: Tag, parent_tags: set) -> str:
+        self.figures += 1
+        where = f"figure {self.figures}"
+        caption_el = el.find("figcaption")
+        caption = ""
+        if caption_el is not None:
+            caption = super().process_tag(caption_el, parent_tags | {"figure"}).strip()
+        caption_text = " ".join(caption_el.get_text(" ").split()) if caption_el is not None else ""
+        parts, images = [], 0
+        for media in el.find_all(["img", "video"]):
+            if (caption_el is not None and caption_el in media.parents) or media.find_parent("video") is not None:
+                continue
+            if media.name == "video":
+                parts.append(self._video(media, parent_tags, where, in_figure=True))
+                continue
+            images += 1
+            raw = media.get("src") or ""
+            src = self.media.url(raw, IMAGE, f"{where}, image {images}") if self.media else raw
+            if src:
+                alt = alt_text(media.get("alt") or "", caption_text, src)
+                parts.append(f"![{_markdown_alt(alt)}]({_destination(src)})")
+        parts = [part for part in parts if part]
+        if "_inline" in parent_tags:  # a figure in a table cell or heading: its caption, as an image there is its alt
+            return " ".join(caption.split())
+        # What else the figure holds (a paragraph of text beside the image) stays, after the images.
+        rest = el.__copy__()
+        for media in rest.find_all(["img", "video", "figcaption"]):
+            media.decompose()
+        if rest.get_text(strip=True):
+            parts.append(super().process_tag(rest, parent_tags | {"figure"}).strip())
+        lines = ['<figure markdown="1">', "\n\n".join(parts), ""]
+        if caption and "\n\n" in caption:
+            lines += ['<figcaption markdown="1">', caption, "</figcaption>"]
+        elif caption:
+            lines.append(f'<figcaption markdown="span">{" ".join(caption.split())}</figcaption>')
+        lines.append("</figure>")
+        return "\n\n" + "\n".join(lines) + "\n\n"
+
+    def _video(self, el: Tag, parent_tags: set, where: str, in_figure: bool = False) -> str:
+        """`<video controls>` with its sources and poster; its fallback text ("not capable of playing…") goes."""
+        self.videos += 1
+        where = f"{where}, video" if where else f"video {self.videos}"
+        sources = []
+        candidates = [el] if el.get("src") else []
+        candidates += el.find_all("source")
+        for number, source in enumerate(candidates, start=1):
+            raw = source.get("src") or ""
+            url = self.media.url(raw, VIDEO, f"{where} source {number}") if self.media else raw
+            if not url:
+                continue
+            kind = source.get("type") or ""
+            if not _MEDIA_TYPE.fullmatch(kind):
+                kind = VIDEO_TYPES.get(posixpath.splitext(urlsplit(url).path)[1].lower(), "")
+            type_part = f' type="{html_lib.escape(kind)}"' if kind else ""
+            sources.append(f'<source src="{html_lib.escape(url)}"{type_part}>')
+        attributes = ["controls", 'preload="metadata"']
+        if el.get("poster"):
+            poster = self.media.url(el["poster"], IMAGE, f"{where} poster") if self.media else el["poster"]
+            if poster:
+                attributes.append(f'poster="{html_lib.escape(poster)}"')
+        for size in ("width", "height"):
+            if str(el.get(size) or "").isdigit():
+                attributes.append(f'{size}="{el[size]}"')
+        if not sources:
+            if self.warnings is not None:
+                self.warnings.add(where, "has no source to play; left out")
+            return ""
+        video = f"<video {' '.join(attributes)}>{''.join(sources)}</video>"
+        if "_inline" in parent_tags:
+            return ""
+        return video if in_figure else f"\n\n{video}\n\n"
 
     def convert_figcaption(self, el, text, parent_tags):
+        return text
+
+
+_MEDIA_TYPE = re.compile(r"video/[a-z0-9.+-]+(?:;\s*codecs=\"?[\w.,\s-]+\"?)?", re.I)
+# "Figure 3", "Fig. 2a:", "Image 1 –": a caption's label, not what the picture shows.
+_LABEL = re.compile(
+    r"^(?:fig(?:ure)?|image|photo(?:graph)?|picture|illustration|diagram)\.?\s*\d+[a-z]?\s*[.:–—-]?\s*", re.I
+)
+# Words of file names that say nothing about the picture.
+_FILE_NOISE = {
+    "img", "image", "images", "pic", "picture", "photo", "fig", "figure", "dsc", "dscn", "dcim", "screenshot",
+    "scan", "copy", "final", "small", "large", "thumb", "thumbnail", "web", "edit", "edited", "crop", "cropped",
+    "resized", "lowres", "hires", "version", "px", "jpg", "jpeg", "png", "gif", "webp", "new", "old",
+}  # fmt: skip
+MAX_ALT = 125  # what screen-reader guidance suggests an alt text stays within
+
+
+def _words(text: str) -> list[str]:
+    return re.findall(r"\w+", text.casefold())
+
+
+def _repeats(alt: str, caption: str) -> bool:
+    """Whether `alt` says what the caption says: the same words, or five or more of them in a row."""
+    said, caption_words = _words(alt), _words(caption)
+    if not said or not caption_words:
+        return False
+    if said in (caption_words, _words(_LABEL.sub("", caption))):
+        return True
+    joined, run = " ".join(caption_words), " ".join(said)
+    return len(said) >= 5 and f" {run} " in f" {joined} "
+
+
+def _file_words(src: str) -> str:
+    stem = posixpath.splitext(posixpath.basename(urlsplit(src).path))[0]
+    # An imported file's stored name is the source's file name (assets.STORAGE_FOLDER), so it reads the same.
+    stem = re.sub(r"([a-z])([A-Z])", r"\1 \2", stem)
+    words = [w for w in re.split(r"[\W_]+", stem) if w and not w.isdigit() and w.lower() not in _FILE_NOISE]
+    words = [w for w in words if not re.fullmatch(r"[a-z]{0,3}\d+[a-z\d]*|[0-9a-f]{8,}", w, re.I)]
+    if not any(len(w) >= 3 and w.isalpha() for w in words):
         return ""
+    text = " ".join(words).lower()
+    return text[0].upper() + text[1:]
+
+
+def _shorten(text: str, limit: int) -> str:
+    if len(text) <= limit:
+        return text
+    return text[:limit].rsplit(" ", 1)[0].rstrip(",;:–—-") + "…"
+
+
+def alt_text(own: str, caption: str, src: str, describe_by_file: bool = True) -> str:
+    """A short text for an image that is not its caption (a screen reader reads both, one after the other).
+
+    The image's own alt when it says something the caption does not; else the words of its file name
+    (`mandible-fracture-xray.jpg` → "Mandible fracture xray"); else the caption's first words; else its
+    label ("Figure 3"); else "Image".
+    """
+    own = " ".join(own.split())
+    looks_like_file = re.fullmatch(r"[\w.-]+\.(?:jpe?g|png|gif|webp|svg|bmp|tiff?)", own, re.I)
+    if own and not looks_like_file and own.lower() not in _FILE_NOISE and not _repeats(own, caption):
+        return _shorten(own, MAX_ALT)
+    if not caption:
+        return (_file_words(src) if describe_by_file else "") or own
+    if describe_by_file and (words := _file_words(src)) and not _repeats(words, caption):
+        return words
+    unlabelled = _LABEL.sub("", caption).split()
+    if len(unlabelled) > 6:
+        first = " ".join(unlabelled[:4]).rstrip(",;:–—-")
+        return first[0].upper() + first[1:] + "…"
+    label = _LABEL.match(caption)
+    return label.group(0).strip(" .:–—-") if label else "Image"
+
+
+def _destination(url: str) -> str:
+    """A Markdown link destination: in angle brackets when it holds a space or a parenthesis."""
+    return f"<{url}>" if re.search(r"[\s()<>]", url) else url
+
+
+def _markdown_alt(text: str) -> str:
+    """Alt text inside `![…]`: brackets and backslashes escaped, so the image's syntax stays whole."""
+    return re.sub(r"([\\\[\]])", r"\\\1", text)
 
 
 _EMPHASIS = {"i", "em", "b", "strong"}
@@ -518,6 +722,20 @@ def _merge_adjacent_emphasis(soup: BeautifulSoup) -> None:
                 element.append(child.extract())
             following.decompose()
             following = element.next_sibling
+
+
+def _table_files(table: Tag, number: int, media: MediaReferences) -> None:
+    """A table's images refer to their stored files (a comparison's cells and a kept table keep them)."""
+    for count, image in enumerate(table.find_all("img"), start=1):
+        url = media.url(image.get("src") or "", IMAGE, f"table {number}, image {count}")
+        if not url:
+            image.decompose()
+            continue
+        image["src"] = url
+        image["alt"] = alt_text(image.get("alt") or "", "", url)
+    for video in table.find_all("video"):
+        media.warnings.add(f"table {number}", "a video in a table is not kept (only its caption around it)")
+        video.decompose()
 
 
 def _cell_markdown(cell: Tag) -> str:
@@ -640,9 +858,10 @@ def _table_to_comparison(table: Tag, number: int, used: set[str], grid, warnings
 _TABLE_TAGS = {
     "table", "caption", "thead", "tbody", "tfoot", "tr", "th", "td",
     "a", "abbr", "b", "strong", "i", "em", "sub", "sup", "br", "code", "small", "span",
-    "p", "ul", "ol", "li", "del", "ins", "s", "mark",
+    "p", "ul", "ol", "li", "del", "ins", "s", "mark", "img",
 }  # fmt: skip
 _TABLE_ATTRIBUTES = {
+    "img": {"src", "alt", "title", "width", "height"},
     "th": {"scope", "colspan", "rowspan"},
     "td": {"colspan", "rowspan"},
     "a": {"href", "title"},
@@ -722,14 +941,18 @@ def _tidy_markdown(markdown: str) -> str:
 _TABLE_PLACEHOLDER = "DRUGREFTABLEPLACEHOLDER{number}X"
 
 
-def _parse_format_a(path, front, body, title, sha, meta, warnings: Warnings) -> ParsedDocument:
+def _parse_format_a(path, front, body, title, sha, meta, warnings: Warnings, assets=None) -> ParsedDocument:
     soup = BeautifulSoup(body, "html.parser")
+    uri = front.get("uri")
+    # Relative file addresses are read against the page's own address on the source site.
+    media = MediaReferences(assets, warnings, "/" + uri.strip().strip("/") if isinstance(uri, str) else "/")
     _check_html_depth(path, soup)
     _merge_adjacent_emphasis(soup)
     comparisons, used, kept = [], set(), {}
     for number, table in enumerate(soup.find_all("table"), start=1):
         if table.find_parent("table") is not None:
             continue  # kept inside the table that holds it
+        _table_files(table, number, media)
         grid = _comparison_grid(table)
         marker = soup.new_tag("p")
         if grid[4]:
@@ -747,7 +970,7 @@ def _parse_format_a(path, front, body, title, sha, meta, warnings: Warnings) -> 
     offset = 1 if soup.find("h1") is not None else 0
     if offset and soup.find("h6") is not None:
         warnings.add("headings", "<h6> headings stay <h6> when the body's <h1> headings are demoted")
-    markdown = _SourceHTMLConverter(heading_offset=offset).convert_soup(soup)
+    markdown = _SourceHTMLConverter(heading_offset=offset, media=media).convert_soup(soup)
     for placeholder, html in kept.items():
         # At the placeholder's indentation: a table inside a list item or a note stays inside it.
         markdown = re.sub(
@@ -915,9 +1138,27 @@ def _reindent_lists(markdown: str) -> str:
     return "\n".join(out)
 
 
-def _parse_format_b(path, front, body, title, sha, meta, warnings: Warnings) -> ParsedDocument:
+# A Markdown image, `![alt](address "title")`: the address is what `--assets` rewrites.
+_MARKDOWN_IMAGE = re.compile(r"(!\[[^\]\n]{0,500}\]\()(<[^>\n]{1,2000}>|[^)\s]{1,2000})((?:\s+\"[^\"\n]{0,500}\")?\))")
+
+
+def _localise_markdown_images(markdown: str, media: MediaReferences) -> str:
+    """Format B's images, through `--assets` like format A's (or kept with a warning); other text as it is."""
+    count = 0
+
+    def replace(match):
+        nonlocal count
+        count += 1
+        url = media.url(match.group(2).strip("<>"), IMAGE, f"image {count}")
+        return f"{match.group(1)}{_destination(url)}{match.group(3)}" if url else ""
+
+    return _MARKDOWN_IMAGE.sub(replace, markdown)
+
+
+def _parse_format_b(path, front, body, title, sha, meta, warnings: Warnings, assets=None) -> ParsedDocument:
     _check_markdown_depth(path, body)  # the body is rendered (Python-Markdown recurses on nesting) when written
     markdown = _reindent_lists(normalise_headings(body))
+    markdown = _localise_markdown_images(markdown, MediaReferences(assets, warnings))
     _check_markdown_depth(path, markdown)
     faqs = _parse_faqs(warnings, front)
     if faqs:
