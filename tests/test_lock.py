@@ -20,7 +20,7 @@ def normalise(name: str) -> str:
 
 
 def direct_pins(path: Path) -> dict[str, str]:
-    """`name==version` of an .in file and the files it includes with -r; extras add their packages' names."""
+    """`name==version` of an .in file and of the files it includes with -r."""
     pins = {}
     for raw in path.read_text(encoding="utf-8").splitlines():
         line = raw.split("#", 1)[0].strip()
@@ -31,11 +31,8 @@ def direct_pins(path: Path) -> dict[str, str]:
             continue
         match = re.fullmatch(r"([A-Za-z0-9][A-Za-z0-9._-]*)(?:\[([^\]]+)\])?==(\S+)", line)
         assert match, f"{path.name}: {raw!r} is not pinned as name==version"
-        name, extras, version = match.groups()
+        name, _extras, version = match.groups()  # an extra's packages are the lock's business
         pins[normalise(name)] = version
-        for extra in (extras or "").split(","):
-            if extra.strip():
-                pins[f"{normalise(name)}-{normalise(extra)}"] = version  # psycopg[binary] -> psycopg-binary
     return pins
 
 
