@@ -61,9 +61,110 @@ def empty_cache():
     cache.clear()
 
 
+# The seed, loaded once and kept -------------------------------------------------------------------
+#
+# Loading the seed (loaddata, then the search index it rebuilds) costs far more than most tests that use
+# it, and about half the suite does.  So it is loaded into each test database once, outside any test's
+# transaction, and every `seeded` test runs in a transaction rolled back over it, as before.  Tests that
+# did not ask for the seed must not see it: the seeded tests are ordered after the others (below), and a
+# test that meets the kept seed all the same (an order changed by --ff, say) has it deleted first.  A
+# transactional test's flush deletes it too; the next `seeded` test loads it again.
+
+
+class KeptSeed:
+    """Whether the seed is committed in this process's test database (None: not known yet)."""
+
+    committed: bool | None = None
+
+    @staticmethod
+    def load():
+        call_command("loaddata", "seed", verbosity=0)  # the project's loaddata also builds the search index
+
+    @staticmethod
+    def present() -> bool:
+        return Monograph.objects.filter(slug="denosumab").exists()
+
+    @classmethod
+    def commit(cls):
+        """Load the seed outside any test's transaction, unless it is there already."""
+        from django.db import connection
+
+        if cls.committed is None:
+            cls.committed = cls.present()
+        if not cls.committed and not connection.in_atomic_block:
+            cls.load()
+            cls.committed = True
+
+    @classmethod
+    def remove(cls):
+        """Empty the app's tables (the migrations put no row in them); inside a test's transaction if one is open."""
+        from django.apps import apps
+        from django.core.management.color import no_style
+        from django.db import connection, transaction
+
+        tables = [model._meta.db_table for model in apps.get_app_config("monographs").get_models()]
+        rolled_back = connection.in_atomic_block
+        with transaction.atomic():
+            for sql in connection.ops.sql_flush(no_style(), tables, allow_cascade=True):
+                connection.cursor().execute(sql)
+        if not rolled_back:
+            cls.committed = False
+
+
+def uses_database(item) -> tuple[bool, bool]:
+    """(uses the database, transactionally), as pytest-django decides it."""
+    from pytest_django.plugin import validate_django_db
+
+    marker = item.get_closest_marker("django_db")
+    transactional = bool(marker and any(validate_django_db(marker)[:2]))
+    names = getattr(item, "fixturenames", ())
+    transactional = transactional or "transactional_db" in names or "live_server" in names
+    return bool(marker) or "db" in names or transactional, transactional
+
+
+@pytest.hookimpl(trylast=True)  # after pytest-django's own order
+def pytest_collection_modifyitems(items):
+    """Slow tests first where the order allows it, so that parallel workers do not wait on one at the end; then
+    tests without the database, then database tests in a transaction, those without the seed first (so it is
+    loaded once), then transactional ones (their flush empties the database)."""
+
+    def order(item) -> tuple[int, bool]:
+        database, transactional = uses_database(item)
+        slow = item.get_closest_marker("slow") is not None
+        if not database or transactional:
+            return (0 if slow else 1 if not database else 4), not slow
+        return (3 if "seeded" in item.fixturenames else 2), not slow
+
+    items.sort(key=order)
+
+
+@pytest.fixture(scope="module")
+def kept_seed(django_db_setup, django_db_blocker):
+    """Module-scoped, so it runs before the test's transaction is opened."""
+    with django_db_blocker.unblock():
+        KeptSeed.commit()
+
+
 @pytest.fixture
-def seeded(db):
-    call_command("loaddata", "seed", verbosity=0)  # the project's loaddata also builds the search index
+def seeded(kept_seed, db):
+    if not KeptSeed.present():  # flushed by a transactional test, or removed for a test without the seed
+        KeptSeed.load()
+
+
+@pytest.fixture(autouse=True)
+def unseeded_unless_asked(request):
+    """A database test that did not ask for the seed sees none; a transactional one leaves none behind."""
+    database, transactional = uses_database(request.node)
+    if database and "seeded" not in request.fixturenames and KeptSeed.committed is not False:
+        with request.getfixturevalue("django_db_blocker").unblock():
+            if KeptSeed.committed is None:  # a database kept from an earlier run (--reuse-db) may hold it
+                request.getfixturevalue("django_db_setup")
+                KeptSeed.committed = KeptSeed.present()
+            if KeptSeed.committed:
+                KeptSeed.remove()
+    yield
+    if transactional:
+        KeptSeed.committed = False  # its flush empties every table
 
 
 def ensure_groups():

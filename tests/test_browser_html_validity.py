@@ -22,6 +22,7 @@ def fetch(url: str) -> bytes:
         return error.read()
 
 
+@pytest.mark.slow
 def test_every_public_page_has_no_html_errors(live_server, seeded, tmp_path):
     jar = require_tool(VNU_JAR)
     java = shutil.which("java")

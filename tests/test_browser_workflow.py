@@ -24,6 +24,7 @@ def log_in(browser, live_server, username):
     return page
 
 
+@pytest.mark.slow
 def test_author_proof_reader_and_publisher_change_a_dose(browser, live_server, seeded):
     make_user("alice", "Authors")
     make_user("bob", "Proof-readers")
@@ -92,6 +93,7 @@ def test_author_proof_reader_and_publisher_change_a_dose(browser, live_server, s
     context.close()
 
 
+@pytest.mark.slow
 def test_a_brand_rename_is_proposed_approved_from_the_dashboard_and_a_submission_withdrawn(
     browser, live_server, seeded
 ):

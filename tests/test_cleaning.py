@@ -145,6 +145,7 @@ def _misspelling_by_edit_distance(candidate: str, name: str) -> bool:
 _NAME = st.text(alphabet="abcdeABC ", min_size=0, max_size=10)
 
 
+@pytest.mark.slow
 @settings(max_examples=3000, deadline=None)
 @given(_NAME, _NAME)
 def test_misspelling_rule_agrees_with_edit_distance(candidate, name):

@@ -323,6 +323,7 @@ class Rollback(Exception):
     """Leaves an example's savepoint, so the next example starts from the same database."""
 
 
+@pytest.mark.slow
 @settings(
     max_examples=60,
     deadline=None,

@@ -280,6 +280,7 @@ def generated_fixture(tmp_path, size: int):
     return fixture
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(
     connection.vendor == "postgresql", reason="runs its subprocesses on SQLite files whatever the suite's database"
 )

@@ -18,6 +18,7 @@ from .conftest import ROOT, row_counts
 SEED = ROOT / "fixtures" / "seed.json"
 
 
+@pytest.mark.slow
 def test_build_fixtures_reproduces_the_committed_fixture(tmp_path):
     output = tmp_path / "seed.json"
     call_command("build_fixtures", output=str(output), stdout=StringIO())

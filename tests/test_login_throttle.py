@@ -145,6 +145,7 @@ print(json.dumps([client.post("/admin/login/", {"username": "alice", "password":
 """
 
 
+@pytest.mark.slow
 def test_two_processes_share_the_counter(tmp_path):
     """Two app processes (as two gunicorn workers or two servers) with one database count the same failures."""
     env = {

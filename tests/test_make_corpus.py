@@ -61,6 +61,7 @@ def test_drug_names_are_unique_and_never_one_slip_apart():
         assert not any(is_misspelling(a, b) for i, a in enumerate(group) for b in group[i + 1 :])
 
 
+@pytest.mark.slow
 @pytest.mark.django_db
 def test_a_small_corpus_imports_through_import_sources(tmp_path):
     call_command("make_corpus", 80, str(tmp_path), verbosity=0)
@@ -74,6 +75,7 @@ def test_a_small_corpus_imports_through_import_sources(tmp_path):
     assert Drug.objects.filter(classes__isnull=True).count() == 0
 
 
+@pytest.mark.slow
 def test_brand_names_do_not_run_out_at_twenty_thousand_documents():
     """About two brands per reference drug: more than the ~21,800 two-syllable brand names there are."""
     writer = CorpusWriter(20_000, seed=1)

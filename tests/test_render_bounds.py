@@ -65,6 +65,7 @@ def test_shapes_that_cannot_be_made_cheap_are_refused_with_the_limit(name):
     assert problem and reason in problem and "the limit is" in problem
 
 
+@pytest.mark.slow
 def test_600_nested_list_levels_never_answer_an_error():
     """Stored before the limits existed: the page shows the text rather than a 500 (RecursionError)."""
     text = "".join("    " * level + "* x\n" for level in range(600))

@@ -120,6 +120,7 @@ def assert_safe(response, where: str) -> None:
     assert found == [], (where, found[:3])
 
 
+@pytest.mark.slow
 def test_public_pages_run_no_injected_script(client, attacked):
     for drug, monograph, _published, _draft, chunk in attacked:
         for url in (
@@ -159,6 +160,7 @@ def test_the_feed_carries_no_script(client, attacked):
         assert problems(text) == [], text[:200]
 
 
+@pytest.mark.slow
 def test_admin_pages_the_diff_and_the_preview_run_no_injected_script(client, attacked):
     client.force_login(make_user("root", is_superuser=True))
     for drug, monograph, published, draft, chunk in attacked:
