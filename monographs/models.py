@@ -1006,3 +1006,23 @@ def unique_slug(model, text: str, field: str = "slug", exclude_pk=None, **scope)
             return candidate
         n += 1
         candidate = f"{base}-{n}"
+
+
+class RenderedRevision(models.Model):
+    """A published revision's page as the renderer made it: body, contents and FAQ answers.
+
+    Derived data, like SearchEntry: written when the revision goes live (monographs/prerender.py, a
+    receiver of monographs.signals.content_changed) and by the project's `loaddata`, rebuilt by
+    `manage.py rerender` when `rendering.RENDERER_VERSION` changes, left out of every `dumpdata`.  A
+    page whose row is missing or from another renderer version is rendered live instead.
+    """
+
+    revision = models.OneToOneField(Revision, on_delete=models.CASCADE, primary_key=True, related_name="prerendered")
+    renderer_version = models.PositiveIntegerField()
+    html = models.TextField(help_text="The body, comparison tables in place, sanitised")
+    toc = models.JSONField(default=list, help_text="Contents entries, as rendering.Rendered.toc")
+    faqs = models.JSONField(default=list, help_text="[question, answer as HTML, answer as plain text] per FAQ")
+    rendered_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self):
+        return f"{self.revision} rendered by v{self.renderer_version}"

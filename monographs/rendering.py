@@ -18,6 +18,7 @@ import markdown
 import nh3
 from django.core.cache import cache
 from django.template.loader import render_to_string
+from django.utils.html import strip_tags
 from markdown import inlinepatterns
 from markdown.extensions import Extension
 from markdown.extensions.md_in_html import HtmlBlockPreprocessor, HTMLExtractorExtra
@@ -357,6 +358,7 @@ class RenderedPage:
     html: str
     toc: list[dict]
     faqs: list[tuple[str, str]]  # (question as plain text, answer as safe HTML)
+    faq_texts: list[str] = field(default_factory=list)  # each answer as plain text (JSON-LD)
 
 
 # Bump when the renderer's output changes, so pages cached by an older renderer are not served.
@@ -394,4 +396,9 @@ def render_page(revision) -> RenderedPage:
     tables = {comparison.slug: render_comparison(comparison) for comparison in comparisons}
     rendered = render_document(revision.body, tables)
     faqs = [(faq.question, render_inline(faq.answer)) for faq in revision.faqs.all()]
-    return RenderedPage(html=rendered.html, toc=rendered.toc, faqs=faqs)
+    return RenderedPage(html=rendered.html, toc=rendered.toc, faqs=faqs, faq_texts=[plain_text(a) for _, a in faqs])
+
+
+def plain_text(markdown_text: str) -> str:
+    """The text of some Markdown, without tags (JSON-LD and FHIR fields that take plain text)."""
+    return " ".join(html_lib.unescape(strip_tags(render_markdown(markdown_text).replace("<", " <"))).split())

@@ -48,7 +48,7 @@ from django.utils.safestring import SafeString, mark_safe
 
 from .importers.cleaning import damerau_distance
 from .models import Alias, Drug, Monograph, Revision, SearchEntry, SearchWord
-from .rendering import render_page
+from .prerender import page_of
 
 MAX_QUERY = 200
 LIMIT = 25
@@ -93,7 +93,7 @@ def _entry_fields(monograph: Monograph, revision: Revision, body: str | None = N
     names += [brand.name for brand in drug.brands.all()]
     misspellings = [alias.name for alias in aliases if alias.kind == Alias.Kind.MISSPELLING]
     if body is None:
-        page = render_page(revision)
+        page = page_of(revision)  # stored when the revision went live: one rendering for the page and the index
         body = " ".join([_plain_text(page.html)] + [f"{q} {_plain_text(a)}" for q, a in page.faqs])
     return {
         "revision": revision,
@@ -129,7 +129,7 @@ def _add_words(entries) -> None:
 
 def reindex_monograph(monograph: Monograph, vectors: bool = True) -> SearchEntry | None:
     """Bring the monograph's search entry in line with its live revision; remove it when none is live."""
-    revision = Revision.objects.live().filter(monograph=monograph).first()
+    revision = Revision.objects.live().filter(monograph=monograph).select_related("prerendered").first()
     if revision is None:
         SearchEntry.objects.filter(monograph=monograph).delete()
         return None
@@ -172,7 +172,7 @@ def reindex_all(rerender: bool = False) -> int:
     built = dict(SearchEntry.objects.values_list("revision_id", "id"))
     count = 0
     with transaction.atomic():
-        revisions = Revision.objects.live().select_related("monograph__drug")
+        revisions = Revision.objects.live().select_related("monograph__drug", "prerendered")
         revisions = revisions.prefetch_related("monograph__drug__aliases", "monograph__drug__brands")
         # In chunks: holding every live revision (bodies and all) at once grew a rebuild — and so
         # loaddata, which ends with one — with the corpus.

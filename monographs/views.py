@@ -13,6 +13,7 @@ from django.views.decorators.http import condition, require_safe
 
 from .models import Alias, BrandName, Comparison, Drug, DrugClass, Monograph, Revision
 from .pagecache import whole_page
+from .prerender import stored
 from .rendering import render_comparison, render_page, render_page_cached
 from .search import close_matches, search
 from .structured import Page, fhir_medication_knowledge, json_ld, monograph_json, script_json
@@ -32,8 +33,9 @@ def revalidate(last_modified=None):
 def _page(request, monograph: Monograph, revision: Revision | None = None) -> Page:
     """The live revision of `monograph` (or, for a staff preview, the revision given), rendered."""
     if revision is None:
-        revision = Revision.objects.live().for_page().filter(monograph=monograph).first()
-        rendered = render_page_cached(revision) if revision else None
+        revision = Revision.objects.live().for_page().select_related("prerendered").filter(monograph=monograph).first()
+        # Stored when it went live; rendered (through the cache) only when missing or from an older renderer.
+        rendered = (stored(revision) or render_page_cached(revision)) if revision else None
     else:
         rendered = render_page(revision)  # a draft's FAQs and tables change without a new cache key
     if revision is None:
