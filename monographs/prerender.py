@@ -21,7 +21,8 @@ from __future__ import annotations
 from django.db.models import Q
 
 from .models import Monograph, RenderedRevision, Revision
-from .rendering import RENDERER_VERSION, RenderedPage, render_page
+from . import rendering
+from .rendering import RenderedPage, render_page
 
 
 def stored(revision: Revision) -> RenderedPage | None:
@@ -33,7 +34,7 @@ def stored(revision: Revision) -> RenderedPage | None:
         row = revision.prerendered
     except RenderedRevision.DoesNotExist:
         return None
-    if row.renderer_version != RENDERER_VERSION:
+    if row.renderer_version != rendering.RENDERER_VERSION:
         return None
     return RenderedPage(
         html=row.html,
@@ -52,7 +53,7 @@ def store(revision: Revision, page: RenderedPage | None = None) -> RenderedPage:
         existing = None
     faqs = [[question, answer, text] for (question, answer), text in zip(page.faqs, page.faq_texts, strict=True)]
     row = RenderedRevision(
-        revision=revision, renderer_version=RENDERER_VERSION, html=page.html, toc=page.toc, faqs=faqs
+        revision=revision, renderer_version=rendering.RENDERER_VERSION, html=page.html, toc=page.toc, faqs=faqs
     )
     row.save(force_insert=existing is None)
     revision.prerendered = row
@@ -68,7 +69,7 @@ def page_of(revision: Revision) -> RenderedPage:
 
 
 def _outdated() -> Q:
-    return Q(prerendered__isnull=True) | ~Q(prerendered__renderer_version=RENDERER_VERSION)
+    return Q(prerendered__isnull=True) | ~Q(prerendered__renderer_version=rendering.RENDERER_VERSION)
 
 
 def store_missing(revisions=None, everything: bool = False) -> int:

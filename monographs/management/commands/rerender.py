@@ -3,7 +3,7 @@ from django.db import transaction
 
 from monographs.pagecache import content_changed
 from monographs.prerender import store_missing
-from monographs.rendering import RENDERER_VERSION
+from monographs import rendering
 from monographs.search import reindex_all
 
 
@@ -24,4 +24,4 @@ class Command(BaseCommand):
         if count:
             content_changed()
         if options["verbosity"] >= 1:
-            self.stdout.write(f"{count} page(s) rendered by renderer version {RENDERER_VERSION}.")
+            self.stdout.write(f"{count} page(s) rendered by renderer version {rendering.RENDERER_VERSION}.")
