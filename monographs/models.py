@@ -370,8 +370,16 @@ class RevisionQuerySet(models.QuerySet):
         )
 
     def for_page(self):
-        """What a public page shows beside the rendered body: the monograph, its drug and the credits."""
-        return self.select_related("monograph__drug").prefetch_related("credits__author")
+        """What a public page shows beside the rendered body: the monograph, its drug, the credits and the
+        stored rendering.  In a revision's own order: the models' default orderings follow their foreign
+        keys (a credit's → its revision's → its monograph's → its drug's name), which cost every page
+        view a join to order by a column that is the same in every row."""
+        credits = Credit.objects.select_related("author").order_by("role", "position")
+        return (
+            self.select_related("monograph__drug", "prerendered")
+            .prefetch_related(models.Prefetch("credits", queryset=credits))
+            .order_by()
+        )
 
 
 class RevisionManager(models.Manager.from_queryset(RevisionQuerySet)):

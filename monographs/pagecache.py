@@ -5,8 +5,13 @@ its canonical link and JSON-LD, so a page rendered for one allowed host must nev
 and tagged with the live revision's publication time (so publishing that monograph makes it stale at once)
 and a content generation that every publish, unpublish, import and drug edit moves on (so lists of related
 drugs and other monographs never go stale).  A cache hit costs one small query, like a flatpage, and one
-cache round trip (the generation and the page are read together).  If the cache is down, pages render
-as if uncached.
+cache round trip (the generation and the page are read together).
+
+If the cache is down, each process keeps the pages it renders in its own memory for `OUTAGE_SECONDS`,
+tagged with the page's stamp and the outage: a page whose monograph is published or unpublished is
+stale at once, as with Redis, but lists of other drugs and monographs on it may lag by up to
+`OUTAGE_SECONDS` (the content generation lives in Redis).  Without it every request of an outage
+rendered its page, and throughput fell by two thirds.
 """
 
 from __future__ import annotations
@@ -17,13 +22,17 @@ import time
 from functools import wraps
 
 from django.core.cache import cache
+from django.core.cache.backends.locmem import LocMemCache
 from django.http import HttpResponse
 
-from .cache import worked_around
+from .cache import OUTAGE, worked_around
 
 logger = logging.getLogger(__name__)
 GENERATION_KEY = "drugref:content-generation"
 PAGE_SECONDS = 10 * 60
+OUTAGE_SECONDS = 10
+# Pages kept by this process while the shared cache is down (see the module's docstring).
+OUTAGE_PAGES = LocMemCache("drugref-outage-pages", {"TIMEOUT": OUTAGE_SECONDS, "OPTIONS": {"MAX_ENTRIES": 1000}})
 
 
 def content_changed() -> None:
@@ -74,9 +83,9 @@ def whole_page(stamp):
             try:
                 found = cache.get_many([GENERATION_KEY, key])
                 generation = found.get(GENERATION_KEY) or _new_generation()
-            except Exception:  # noqa: BLE001 - the page renders uncached
-                worked_around(logger, "cache unavailable; serving pages uncached")
-                return view(request, *args, **kwargs)
+            except Exception:  # noqa: BLE001 - the page is kept in this process's memory meanwhile
+                worked_around(logger, "cache unavailable; serving pages from this process's memory")
+                return _during_outage(view, request, key, (OUTAGE.began, value), args, kwargs)
             tag = (generation, value.timestamp() if hasattr(value, "timestamp") else value)
             tagged = found.get(key)
             if tagged is not None and tagged[0] == tag:
@@ -92,3 +101,14 @@ def whole_page(stamp):
         return wrapped
 
     return decorate
+
+
+def _during_outage(view, request, key, tag, args, kwargs):
+    """The view's page, kept in this process's memory for OUTAGE_SECONDS under `tag`."""
+    tagged = OUTAGE_PAGES.get(key)
+    if tagged is not None and tagged[0] == tag:
+        return HttpResponse(tagged[1], content_type="text/html; charset=utf-8")
+    response = view(request, *args, **kwargs)
+    if response.status_code == 200 and not response.streaming:
+        OUTAGE_PAGES.set(key, (tag, response.content))
+    return response

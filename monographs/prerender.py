@@ -20,8 +20,8 @@ from __future__ import annotations
 
 from django.db.models import Q
 
-from .models import Monograph, RenderedRevision, Revision
 from . import rendering
+from .models import Monograph, RenderedRevision, Revision
 from .rendering import RenderedPage, render_page
 
 

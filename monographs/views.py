@@ -33,7 +33,7 @@ def revalidate(last_modified=None):
 def _page(request, monograph: Monograph, revision: Revision | None = None) -> Page:
     """The live revision of `monograph` (or, for a staff preview, the revision given), rendered."""
     if revision is None:
-        revision = Revision.objects.live().for_page().select_related("prerendered").filter(monograph=monograph).first()
+        revision = Revision.objects.live().for_page().filter(monograph=monograph).first()
         # Stored when it went live; rendered (through the cache) only when missing or from an older renderer.
         rendered = (stored(revision) or render_page_cached(revision)) if revision else None
     else:
@@ -170,8 +170,8 @@ def _monograph_stamp(request, slug):
 @whole_page(_drug_stamp)
 def drug_detail(request, slug):
     if _drug_stamp(request, slug) is not None:  # the primary monograph is live
-        monograph = Monograph.objects.select_related("drug").filter(drug__slug=slug, is_primary=True).first()
-        return monograph_page(request, monograph)
+        monograph = Monograph.objects.select_related("drug").filter(drug__slug=slug, is_primary=True).order_by()
+        return monograph_page(request, monograph.first())
     drug = Drug.objects.filter(slug=slug).first()
     if drug is not None and _live_monographs([drug.pk]).exists():
         return _drug_redirect(drug, permanent=False)

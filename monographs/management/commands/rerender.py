@@ -1,9 +1,9 @@
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
+from monographs import rendering
 from monographs.pagecache import content_changed
 from monographs.prerender import store_missing
-from monographs import rendering
 from monographs.search import reindex_all
 
 
