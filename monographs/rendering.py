@@ -396,9 +396,14 @@ def render_page(revision) -> RenderedPage:
     tables = {comparison.slug: render_comparison(comparison) for comparison in comparisons}
     rendered = render_document(revision.body, tables)
     faqs = [(faq.question, render_inline(faq.answer)) for faq in revision.faqs.all()]
-    return RenderedPage(html=rendered.html, toc=rendered.toc, faqs=faqs, faq_texts=[plain_text(a) for _, a in faqs])
+    return RenderedPage(html=rendered.html, toc=rendered.toc, faqs=faqs, faq_texts=[html_text(a) for _, a in faqs])
+
+
+def html_text(html: str) -> str:
+    """The text of rendered HTML, without tags, whitespace collapsed (search, JSON-LD answers)."""
+    return " ".join(html_lib.unescape(strip_tags(html.replace("<", " <"))).split())
 
 
 def plain_text(markdown_text: str) -> str:
     """The text of some Markdown, without tags (JSON-LD and FHIR fields that take plain text)."""
-    return " ".join(html_lib.unescape(strip_tags(render_markdown(markdown_text).replace("<", " <"))).split())
+    return html_text(render_markdown(markdown_text))

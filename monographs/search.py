@@ -43,12 +43,13 @@ from django.contrib.postgres.search import SearchVector, TrigramSimilarity
 from django.db import connection, transaction
 from django.db.models import Q, Value
 from django.db.models.functions import Greatest
-from django.utils.html import escape, strip_tags
+from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
 from .importers.cleaning import damerau_distance
 from .models import Alias, Drug, Monograph, Revision, SearchEntry, SearchWord
 from .prerender import page_of
+from .rendering import html_text
 
 MAX_QUERY = 200
 LIMIT = 25
@@ -65,12 +66,6 @@ NAME, SUMMARY, BODY = 3, 2, 1  # tiers: where a result matched, best first
 
 
 # Indexing ---------------------------------------------------------------------------------------
-
-
-def _plain_text(html: str) -> str:
-    import html as html_lib
-
-    return " ".join(html_lib.unescape(strip_tags(html.replace("<", " <"))).split())
 
 
 def _postgres_vectors(entries) -> None:
@@ -94,7 +89,8 @@ def _entry_fields(monograph: Monograph, revision: Revision, body: str | None = N
     misspellings = [alias.name for alias in aliases if alias.kind == Alias.Kind.MISSPELLING]
     if body is None:
         page = page_of(revision)  # stored when the revision went live: one rendering for the page and the index
-        body = " ".join([_plain_text(page.html)] + [f"{q} {_plain_text(a)}" for q, a in page.faqs])
+        answers = zip(page.faqs, page.faq_texts, strict=True)
+        body = " ".join([html_text(page.html)] + [f"{question} {text}" for (question, _), text in answers])
     return {
         "revision": revision,
         "title": revision.title,

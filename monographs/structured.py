@@ -15,7 +15,7 @@ from functools import cached_property
 from django.utils.safestring import SafeString, mark_safe
 
 from .models import Drug, Monograph, Revision
-from .rendering import RenderedPage, plain_text
+from .rendering import RenderedPage, html_text, plain_text
 
 # Inside <script>, "</script>" or "<!--" in content would end or confuse the element; JSON allows
 # these characters as \u escapes, so nothing in the content can break out (as Django's json_script).
@@ -89,7 +89,7 @@ def _faq_texts(rendered: RenderedPage) -> list[str]:
     texts = getattr(rendered, "faq_texts", None)  # absent from pages cached before the field
     if texts is not None and len(texts) == len(rendered.faqs):
         return texts
-    return [plain_text(answer_html) for _, answer_html in rendered.faqs]
+    return [html_text(answer_html) for _, answer_html in rendered.faqs]
 
 
 def _people(authors) -> list[dict]:
