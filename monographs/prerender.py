@@ -34,6 +34,7 @@ def stored(revision: Revision) -> RenderedPage | None:
         row = revision.prerendered
     except RenderedRevision.DoesNotExist:
         return None
+    _forget(revision)
     if row.renderer_version != rendering.RENDERER_VERSION:
         return None
     return RenderedPage(
@@ -44,6 +45,13 @@ def stored(revision: Revision) -> RenderedPage | None:
     )
 
 
+def _forget(revision: Revision) -> None:
+    """Drop the revision's loaded row: it points back at the revision, and such reference cycles wait
+    for the garbage collector's rare full passes, so a rebuild over every live revision grew with the
+    corpus (11 MB at 400 documents)."""
+    revision._state.fields_cache.pop("prerendered", None)
+
+
 def store(revision: Revision, page: RenderedPage | None = None) -> RenderedPage:
     """Render `revision` (unless `page` is its rendering already) and keep the result."""
     page = page or render_page(revision)
@@ -51,12 +59,12 @@ def store(revision: Revision, page: RenderedPage | None = None) -> RenderedPage:
         existing = revision.prerendered
     except RenderedRevision.DoesNotExist:
         existing = None
+    _forget(revision)
     faqs = [[question, answer, text] for (question, answer), text in zip(page.faqs, page.faq_texts, strict=True)]
     row = RenderedRevision(
         revision=revision, renderer_version=rendering.RENDERER_VERSION, html=page.html, toc=page.toc, faqs=faqs
     )
     row.save(force_insert=existing is None)
-    revision.prerendered = row
     return page
 
 
@@ -82,7 +90,7 @@ def store_missing(revisions=None, everything: bool = False) -> int:
     if not everything:
         live = live.filter(_outdated())
     count = 0
-    for revision in live.select_related("prerendered").order_by("pk").iterator(chunk_size=200):
+    for revision in live.select_related("prerendered").order_by("pk").iterator(chunk_size=50):  # each row is large
         store(revision)
         count += 1
     return count

@@ -255,7 +255,8 @@ class _DrugrefExtension(Extension):
         super().__init__()
 
     def extendMarkdown(self, md):
-        md.preprocessors.register(_EmbedPreprocessor(md, self.tables), "drugref_embeds", 27)
+        md.drugref_embeds = _EmbedPreprocessor(md, self.tables)
+        md.preprocessors.register(md.drugref_embeds, "drugref_embeds", 27)
         md.preprocessors.register(_BoundedHtmlBlockPreprocessor(md), "html_block", 20)
         for name, cls, priority in _BOUNDED_LINK_PATTERNS:
             md.inlinePatterns.register(cls(md.inlinePatterns[name].pattern, md), name, priority)
@@ -280,14 +281,13 @@ def _markdown(tables: dict[str, str] | None) -> markdown.Markdown:
 
 
 def render_document(text: str, tables: dict[str, str] | None = None) -> Rendered:
-    if tables is None:
-        # No tables to embed (FAQ answers, table cells, previews): reuse this thread's converter, reset
-        # between documents; building one cost more than most conversions (a sixth of an import).
-        md = getattr(_per_thread, "markdown", None) or _markdown(None)
-        _per_thread.markdown = md
-        md.reset()
-    else:
-        md = _markdown(tables)
+    # Each thread reuses its converter, reset between documents (building one cost more than most
+    # conversions: a sixth of an import); only the tables it embeds change.  Without tables (FAQ answers,
+    # table cells, previews) an embed marker becomes a notice.
+    md = getattr(_per_thread, "markdown", None) or _markdown(None)
+    _per_thread.markdown = md
+    md.reset()
+    md.drugref_embeds.tables = tables
     md.drugref_link_budget = LINK_SCAN_BUDGET
     try:
         html = md.convert(text or "")
@@ -392,10 +392,13 @@ def render_page_cached(revision) -> RenderedPage:
 
 def render_page(revision) -> RenderedPage:
     """Render a revision for its public page with a fixed number of queries, however many tables and FAQs."""
-    comparisons = revision.comparisons.prefetch_related("attributes", "subjects__cells", "subjects__drug")
+    # In the revision's own order: the models' default orderings go through the revision, its monograph
+    # and its drug, which cost a three-table join per query to sort rows of one revision.
+    comparisons = revision.comparisons.order_by("slug")
+    comparisons = comparisons.prefetch_related("attributes", "subjects__cells", "subjects__drug")
     tables = {comparison.slug: render_comparison(comparison) for comparison in comparisons}
     rendered = render_document(revision.body, tables)
-    faqs = [(faq.question, render_inline(faq.answer)) for faq in revision.faqs.all()]
+    faqs = [(faq.question, render_inline(faq.answer)) for faq in revision.faqs.order_by("position")]
     return RenderedPage(html=rendered.html, toc=rendered.toc, faqs=faqs, faq_texts=[html_text(a) for _, a in faqs])
 
 
