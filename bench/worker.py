@@ -106,14 +106,15 @@ def profile_top(session, n: int = 5) -> list[tuple[str, float]]:
     """The `n` functions with the most time of their own (not in the functions they call), as shares."""
     own: dict[str, float] = {}
 
-    def walk(frame) -> None:
-        name = f"{frame.function} ({Path(frame.file_path or '?').name}:{frame.line_no})"
+    def walk(frame, name: str) -> None:
+        if not frame.is_synthetic:  # "[self]" and the like: time of the function above
+            name = f"{frame.function} ({Path(frame.file_path or '?').name}:{frame.line_no})"
         own[name] = own.get(name, 0.0) + frame.time - sum(child.time for child in frame.children)
         for child in frame.children:
-            walk(child)
+            walk(child, name)
 
     root = session.root_frame()
-    walk(root)
+    walk(root, "?")
     return [(name, t / root.time) for name, t in sorted(own.items(), key=lambda item: -item[1])[:n]]
 
 
