@@ -252,10 +252,13 @@ class Author(models.Model):
 class MonographQuerySet(models.QuerySet):
     def live_about(self, drug: Drug):
         """The drug's monographs that have a live revision, each with it as `live` (a one-item list)."""
+        # Ordered within the drug: the default ordering starts with the drug's name, the same for every row,
+        # and a monograph has one live revision (the revisions' default ordering would join two tables).
         return (
             self.filter(drug=drug, revisions__status=Revision.Status.PUBLISHED)
             .select_related("drug")
-            .prefetch_related(models.Prefetch("revisions", queryset=Revision.objects.live(), to_attr="live"))
+            .order_by("-is_primary", "slug")
+            .prefetch_related(models.Prefetch("revisions", queryset=Revision.objects.live().order_by(), to_attr="live"))
         )
 
 
