@@ -47,6 +47,7 @@ class Outage:
 
     def __init__(self) -> None:
         self.until = 0.0
+        self.began = 0.0  # when the current (or last) outage began: what the pages kept meanwhile are tagged with
 
     def active(self) -> bool:
         return time.monotonic() < self.until
@@ -54,6 +55,7 @@ class Outage:
     def begin(self, pause: float, error: Exception) -> None:
         if not self.active():
             logger.warning("Redis unavailable (%s); cache bypassed for %.1f s", error, pause)
+            self.began = time.monotonic()
         self.until = time.monotonic() + pause
 
 

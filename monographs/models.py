@@ -308,10 +308,13 @@ class Topic(models.Model):
 class MonographQuerySet(models.QuerySet):
     def live_about(self, drug: Drug):
         """The drug's monographs that have a live revision, each with it as `live` (a one-item list)."""
+        # Ordered within the drug: the default ordering starts with the drug's name, the same for every row,
+        # and a monograph has one live revision (the revisions' default ordering would join two tables).
         return (
             self.filter(drug=drug, revisions__status=Revision.Status.PUBLISHED)
             .select_related("drug")
-            .prefetch_related(models.Prefetch("revisions", queryset=Revision.objects.live(), to_attr="live"))
+            .order_by("-is_primary", "slug")
+            .prefetch_related(models.Prefetch("revisions", queryset=Revision.objects.live().order_by(), to_attr="live"))
         )
 
 
@@ -480,8 +483,16 @@ class RevisionQuerySet(models.QuerySet):
         )
 
     def for_page(self):
-        """What a public page shows beside the rendered body: the monograph, its drug and the credits."""
-        return self.select_related("monograph__drug", "monograph__topic").prefetch_related("credits__author")
+        """What a public page shows beside the rendered body: the monograph, its drug or topic, the credits
+        and the stored rendering.  In a revision's own order: the models' default orderings follow their
+        foreign keys (a credit's → its revision's → its monograph's → its drug's name), which cost every
+        page view a join to order by a column that is the same in every row."""
+        credits = Credit.objects.select_related("author").order_by("role", "position")
+        return (
+            self.select_related("monograph__drug", "monograph__topic", "prerendered")
+            .prefetch_related(models.Prefetch("credits", queryset=credits))
+            .order_by()
+        )
 
 
 class LiveStamp(NamedTuple):
@@ -1305,3 +1316,23 @@ class ComparisonReview(models.Model):
 
     def __str__(self):
         return f"{self.comparison} checked against {self.against}"
+
+
+class RenderedRevision(models.Model):
+    """A published revision's page as the renderer made it: body, contents and FAQ answers.
+
+    Derived data, like SearchEntry: written when the revision goes live (monographs/prerender.py, a
+    receiver of monographs.signals.content_changed) and by the project's `loaddata`, rebuilt by
+    `manage.py rerender` when `rendering.RENDERER_VERSION` changes, left out of every `dumpdata`.  A
+    page whose row is missing or from another renderer version is rendered live instead.
+    """
+
+    revision = models.OneToOneField(Revision, on_delete=models.CASCADE, primary_key=True, related_name="prerendered")
+    renderer_version = models.PositiveIntegerField()
+    html = models.TextField(help_text="The body, comparison tables in place, sanitised")
+    toc = models.JSONField(default=list, help_text="Contents entries, as rendering.Rendered.toc")
+    faqs = models.JSONField(default=list, help_text="[question, answer as HTML, answer as plain text] per FAQ")
+    rendered_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self):
+        return f"{self.revision} rendered by v{self.renderer_version}"

@@ -19,6 +19,7 @@ import markdown
 import nh3
 from django.core.cache import cache
 from django.template.loader import render_to_string
+from django.utils.html import strip_tags
 from markdown import inlinepatterns
 from markdown.extensions import Extension
 from markdown.extensions.md_in_html import HtmlBlockPreprocessor, HTMLExtractorExtra
@@ -280,7 +281,8 @@ class _DrugrefExtension(Extension):
         super().__init__()
 
     def extendMarkdown(self, md):
-        md.preprocessors.register(_EmbedPreprocessor(md, self.tables), "drugref_embeds", 27)
+        md.drugref_embeds = _EmbedPreprocessor(md, self.tables)
+        md.preprocessors.register(md.drugref_embeds, "drugref_embeds", 27)
         md.preprocessors.register(_BoundedHtmlBlockPreprocessor(md), "html_block", 20)
         for name, cls, priority in _BOUNDED_LINK_PATTERNS:
             md.inlinePatterns.register(cls(md.inlinePatterns[name].pattern, md), name, priority)
@@ -434,6 +436,7 @@ class RenderedPage:
     html: str
     toc: list[dict]
     faqs: list[tuple[str, str]]  # (question as plain text, answer as safe HTML)
+    faq_texts: list[str] = field(default_factory=list)  # each answer as plain text (JSON-LD)
 
 
 # Bump when the renderer's output changes, so pages cached by an older renderer are not served.
@@ -467,8 +470,21 @@ def render_page_cached(revision) -> RenderedPage:
 
 def render_page(revision) -> RenderedPage:
     """Render a revision for its public page with a fixed number of queries, however many tables and FAQs."""
-    comparisons = revision.comparisons.prefetch_related("attributes", "subjects__cells", "subjects__drug")
+    # In the revision's own order: the models' default orderings go through the revision, its monograph
+    # and its drug, which cost a three-table join per query to sort rows of one revision.
+    comparisons = revision.comparisons.order_by("slug")
+    comparisons = comparisons.prefetch_related("attributes", "subjects__cells", "subjects__drug")
     tables = {comparison.slug: render_comparison(comparison) for comparison in comparisons}
     rendered = render_document(revision.body, tables)
-    faqs = [(faq.question, render_inline(faq.answer)) for faq in revision.faqs.all()]
-    return RenderedPage(html=rendered.html, toc=rendered.toc, faqs=faqs)
+    faqs = [(faq.question, render_inline(faq.answer)) for faq in revision.faqs.order_by("position")]
+    return RenderedPage(html=rendered.html, toc=rendered.toc, faqs=faqs, faq_texts=[html_text(a) for _, a in faqs])
+
+
+def html_text(html: str) -> str:
+    """The text of rendered HTML, without tags, whitespace collapsed (search, JSON-LD answers)."""
+    return " ".join(html_lib.unescape(strip_tags(html.replace("<", " <"))).split())
+
+
+def plain_text(markdown_text: str) -> str:
+    """The text of some Markdown, without tags (JSON-LD and FHIR fields that take plain text)."""
+    return html_text(render_markdown(markdown_text))

@@ -12,11 +12,10 @@ import re
 from dataclasses import dataclass
 from functools import cached_property
 
-from django.utils.html import strip_tags
 from django.utils.safestring import SafeString, mark_safe
 
 from .models import Drug, Monograph, Revision
-from .rendering import RenderedPage, render_markdown
+from .rendering import RenderedPage, html_text, plain_text
 
 # Inside <script>, "</script>" or "<!--" in content would end or confuse the element; JSON allows
 # these characters as \u escapes, so nothing in the content can break out (as Django's json_script).
@@ -37,10 +36,6 @@ _LIST_ITEM = re.compile(r"^\s*[*+-]\s+(.+)$", re.M)
 def script_json(data) -> SafeString:
     """JSON that is safe inside <script type="application/ld+json">."""
     return mark_safe(json.dumps(data, ensure_ascii=False, separators=(",", ":")).translate(_SCRIPT_ESCAPES))  # noqa: S308
-
-
-def plain_text(markdown_text: str) -> str:
-    return " ".join(html_lib.unescape(strip_tags(render_markdown(markdown_text).replace("<", " <"))).split())
 
 
 def _iso(value) -> str | None:
@@ -86,6 +81,15 @@ class Page:
                 if kind not in found and any(word in heading for word in words):
                     found[kind] = body[match.end() : end].strip()
         return found
+
+
+def _faq_texts(rendered: RenderedPage) -> list[str]:
+    """The answers as plain text: stored with the rendered page (a page cached before they were is
+    given them here)."""
+    texts = getattr(rendered, "faq_texts", None)  # absent from pages cached before the field
+    if texts is not None and len(texts) == len(rendered.faqs):
+        return texts
+    return [html_text(answer_html) for _, answer_html in rendered.faqs]
 
 
 def _people(authors) -> list[dict]:
@@ -137,9 +141,9 @@ def json_ld(page: Page) -> dict:
                     {
                         "@type": "Question",
                         "name": question,
-                        "acceptedAnswer": {"@type": "Answer", "text": plain_text(answer_html)},
+                        "acceptedAnswer": {"@type": "Answer", "text": text},
                     }
-                    for question, answer_html in page.rendered.faqs
+                    for (question, _), text in zip(page.rendered.faqs, _faq_texts(page.rendered), strict=True)
                 ],
             }
         )

@@ -17,6 +17,7 @@ from django.views.decorators.http import condition, require_safe
 
 from .models import Alias, BrandName, Comparison, Drug, DrugClass, LegacyPath, Monograph, Revision, Topic
 from .pagecache import whole_page
+from .prerender import stored
 from .rendering import render_comparison, render_page, render_page_cached
 from .search import close_matches, search
 from .structured import Page, fhir_medication_knowledge, json_ld, monograph_json, script_json
@@ -37,7 +38,8 @@ def _page(request, monograph: Monograph, revision: Revision | None = None) -> Pa
     """The live revision of `monograph` (or, for a staff preview, the revision given), rendered."""
     if revision is None:
         revision = Revision.objects.live().for_page().filter(monograph=monograph).first()
-        rendered = render_page_cached(revision) if revision else None
+        # Stored when it went live; rendered (through the cache) only when missing or from an older renderer.
+        rendered = (stored(revision) or render_page_cached(revision)) if revision else None
     else:
         rendered = render_page(revision)  # a draft's FAQs and tables change without a new cache key
     if revision is None:
@@ -190,8 +192,8 @@ def _published_at(stamp):
 @whole_page(_drug_stamp)
 def drug_detail(request, slug):
     if _drug_stamp(request, slug) is not None:  # the primary monograph is live
-        monograph = Monograph.objects.select_related("drug").filter(drug__slug=slug, is_primary=True).first()
-        return monograph_page(request, monograph)
+        monograph = Monograph.objects.select_related("drug").filter(drug__slug=slug, is_primary=True).order_by()
+        return monograph_page(request, monograph.first())
     drug = Drug.objects.filter(slug=slug).first()
     if drug is not None and _live_monographs([drug.pk]).exists():
         return _drug_redirect(drug, permanent=False)

@@ -4,8 +4,9 @@ The fixture is read as a stream and new rows are inserted in batches (monographs
 `BatchWriter`), so a large fixture loads in flat memory and a few times faster than row by row.
 
 A fixture holds the editorial record only (monographs, revisions, credits, events…).  What is derived
-from it — the search index, the link graph and the cached pages — is refreshed here, in the same command an operator
-types, so a restored backup or a loaded seed is a complete site with nothing more to run.
+from it — the pre-rendered pages, the search index, the link graph and the cached pages — is refreshed here,
+in the same command an operator types, so a restored backup or a loaded seed is a complete site with
+nothing more to run.
 """
 
 from django.core.management.commands import loaddata
@@ -14,25 +15,31 @@ from django.db import router, transaction
 from monographs.consistency import record_all_reviews
 from monographs.linkgraph import rebuild_all as rebuild_links
 from monographs.pagecache import content_changed
+from monographs.prerender import store_missing
 from monographs.search import reindex_all
 from monographs.serializers import batched_writes
 
 
 class Command(loaddata.Command):
-    help = loaddata.Command.help + " Then rebuilds the search index and the link graph, and marks cached pages stale."
+    help = (
+        loaddata.Command.help + " Then stores the live revisions' rendered pages, rebuilds the search index "
+        "and the link graph, and marks cached pages stale."
+    )
 
     def handle(self, *fixture_labels, **options):
         super().handle(*fixture_labels, **options)
         if not self.loaded_object_count:
             return
         with transaction.atomic(using=self.using):
-            count = reindex_all()
+            rendered = store_missing()
+            count = reindex_all()  # its text from the pages just stored: each page is rendered once
             links = rebuild_links()
             record_all_reviews()  # what each live comparison was checked against, when none is recorded
         content_changed()
         if self.verbosity >= 1:
             self.stdout.write(
-                f"Search index rebuilt: {count} live monograph(s); link graph: {links} link(s); "
+                f"{rendered} page(s) rendered and stored; search index rebuilt: {count} live monograph(s); "
+                f"link graph: {links} link(s); "
                 "cached pages marked stale."
             )
 

@@ -1,0 +1,107 @@
+"""Pre-rendered pages: a published revision's rendered body, contents and FAQ answers, stored.
+
+A revision's content never changes once it is submitted, so what the renderer makes of it is worked
+out once, when it goes live, and kept in `RenderedRevision` with the renderer's version
+(`rendering.RENDERER_VERSION`).  A public page then reads it with the revision (one join, no
+rendering); the search index takes its text from the same rendering.
+
+- Written by `on_content_changed`, a receiver of monographs.signals.content_changed: every publish,
+  import and unpublish announces the monographs whose live revision changed (workflow.py's one door).
+- Written by the project's `loaddata` for every live revision of the fixture (`store_missing`).
+- Rebuilt by `manage.py rerender` after the renderer changed (`store_missing` finds every row of
+  another version).
+- Derived data: left out of `dumpdata` (monographs/management/commands/dumpdata.py).
+
+A page whose row is missing or from another renderer version is rendered live (`page_of`), so a
+new renderer is never wrong, only slower until `rerender` has run.
+"""
+
+from __future__ import annotations
+
+from django.db.models import Q
+
+from . import rendering
+from .models import Monograph, RenderedRevision, Revision
+from .rendering import RenderedPage, render_page
+
+
+def stored(revision: Revision) -> RenderedPage | None:
+    """The revision's stored page when the current renderer made it, else None.
+
+    Reads `revision.prerendered` (loaded with the revision by `select_related("prerendered")`, or
+    fetched here)."""
+    try:
+        row = revision.prerendered
+    except RenderedRevision.DoesNotExist:
+        return None
+    _forget(revision)
+    if row.renderer_version != rendering.RENDERER_VERSION:
+        return None
+    return RenderedPage(
+        html=row.html,
+        toc=row.toc,
+        faqs=[(question, answer) for question, answer, _ in row.faqs],
+        faq_texts=[text for _, _, text in row.faqs],
+    )
+
+
+def _forget(revision: Revision) -> None:
+    """Drop the revision's loaded row: it points back at the revision, and such reference cycles wait
+    for the garbage collector's rare full passes, so a rebuild over every live revision grew with the
+    corpus (11 MB at 400 documents)."""
+    revision._state.fields_cache.pop("prerendered", None)
+
+
+def store(revision: Revision, page: RenderedPage | None = None) -> RenderedPage:
+    """Render `revision` (unless `page` is its rendering already) and keep the result."""
+    page = page or render_page(revision)
+    try:
+        existing = revision.prerendered
+    except RenderedRevision.DoesNotExist:
+        existing = None
+    _forget(revision)
+    faqs = [[question, answer, text] for (question, answer), text in zip(page.faqs, page.faq_texts, strict=True)]
+    row = RenderedRevision(
+        revision=revision, renderer_version=rendering.RENDERER_VERSION, html=page.html, toc=page.toc, faqs=faqs
+    )
+    row.save(force_insert=existing is None)
+    return page
+
+
+def page_of(revision: Revision) -> RenderedPage:
+    """The revision's page: stored, or rendered now (and stored, for a live revision)."""
+    page = stored(revision)
+    if page is None:
+        page = store(revision) if revision.status == Revision.Status.PUBLISHED else render_page(revision)
+    return page
+
+
+def _outdated() -> Q:
+    return Q(prerendered__isnull=True) | ~Q(prerendered__renderer_version=rendering.RENDERER_VERSION)
+
+
+def store_missing(revisions=None, everything: bool = False) -> int:
+    """Render and store every live revision (of `revisions`, a queryset) whose page is missing or from
+    another renderer version (every one with `everything`); remove the rows of revisions no longer live.
+    Returns how many were rendered."""
+    live = (revisions if revisions is not None else Revision.objects.all()).live()
+    if revisions is None:
+        RenderedRevision.objects.exclude(revision__status=Revision.Status.PUBLISHED).delete()
+    if not everything:
+        live = live.filter(_outdated())
+    count = 0
+    for revision in live.select_related("prerendered").order_by("pk").iterator(chunk_size=50):  # each row is large
+        store(revision)
+        count += 1
+    return count
+
+
+def on_content_changed(sender, monographs=(), drugs=(), **kwargs) -> None:
+    """Receiver of monographs.signals.content_changed: the live revisions of what changed are stored
+    rendered (connected before the search index's receiver, which then reads them)."""
+    ids = {monograph.pk for monograph in monographs}
+    drug_ids = {drug.pk for drug in drugs}
+    if not ids and not drug_ids:
+        return
+    scope = Q(monograph_id__in=ids) | Q(monograph__in=Monograph.objects.filter(drug_id__in=drug_ids))
+    store_missing(Revision.objects.filter(scope))
