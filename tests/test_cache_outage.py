@@ -173,21 +173,3 @@ def test_an_outage_is_logged_once_not_once_per_cache_call(client, seeded, redis_
         ("monographs.cache", False),  # "Redis unavailable (…); cache bypassed for 10.0 s"
         ("monographs.pagecache", True),  # the call that met the outage, with its traceback
     ], warnings
-
-
-@pytest.mark.django_db
-def test_during_an_outage_each_process_keeps_its_pages_and_a_publish_still_shows_at_once(
-    client, seeded, redis_cache, django_assert_num_queries
-):
-    from monographs.models import Monograph
-
-    from . import factories
-
-    server = redis_cache(outage_pause=60)
-    expected = pages(client)
-    server.stop()
-    assert pages(client) == expected  # rendered once more, and kept in this process's memory
-    with django_assert_num_queries(1):  # the publication-time stamp only: no rendering, no Redis
-        assert client.get(PAGES[0]).content == expected[PAGES[0]]
-    factories.publish_new_revision(Monograph.objects.get(slug="denosumab"), body="## Uses\n\nTake it monthly.")
-    assert "Take it monthly." in client.get(PAGES[0]).content.decode()
