@@ -323,7 +323,9 @@ def render_document(text: str, tables: dict[str, str] | None = None, keep_missin
     except RecursionError:
         # Nesting deeper than Python's stack (refused at the door by monographs.bounds; this is text stored
         # before): the page shows the text as it was written rather than an error page.
-        md.reset()
+        # The converter stopped half-way, its inline processor still "inside" what it was reading: a reused
+        # one would leave every later text's links and emphasis as raw Markdown.  The next one is new.
+        _per_thread.markdown = None
         logger.warning("Markdown nested too deeply to render (%d characters); shown as plain text", len(text))
         return Rendered(html=f"<pre>{html_lib.escape(text)}</pre>")
     html = sanitise(html)

@@ -436,7 +436,10 @@ def publish_due(at: dt.datetime | None = None) -> tuple[list[Revision], list[tup
     published, refused = [], []
     for pk, monograph_id in due.order_by("publish_at", "pk").values_list("pk", "monograph_id"):
         with transaction.atomic():
-            if Monograph.objects.select_for_update(skip_locked=True).filter(pk=monograph_id).first() is None:
+            if (
+                Monograph.objects.select_for_update(skip_locked=True).filter(pk=monograph_id).order_by("pk").first()
+                is None
+            ):
                 continue  # being published elsewhere right now
             revision = due.select_related("monograph", "scheduled_by").filter(pk=pk).first()
             if revision is None:

@@ -205,3 +205,20 @@ def test_a_404_with_a_200_word_address_runs_as_many_searches_as_a_short_one(clie
     short = _queries(client, "/drugs/" + "-".join(words[:NOT_FOUND_WORDS]) + "/")
     assert long == short
     assert long <= 8 * (NOT_FOUND_WORDS + 1)
+
+
+@pytest.mark.slow
+def test_a_render_that_ran_out_of_stack_leaves_the_next_one_whole():
+    """A RecursionError stops Python-Markdown half-way, its inline processor still "inside" a link; the
+    thread's reused converter must not carry that into the next text (links were left as raw Markdown)."""
+    from monographs import rendering
+
+    render_markdown("warm up this thread's converter")
+    used = rendering._per_thread.markdown
+    assert render_markdown("".join("    " * level + "* [x](/a)\n" for level in range(600))).startswith("<pre>")
+    # Where the stack runs out depends on how deep the caller already is, so whether the reused converter
+    # would be left broken varies; that it is never reused does not.
+    assert rendering._per_thread.markdown is not used
+    assert render_markdown("[inhibition](/drugs/x/) and *enzyme*") == (
+        '<p><a href="/drugs/x/" rel="noopener noreferrer">inhibition</a> and <em>enzyme</em></p>'
+    )
