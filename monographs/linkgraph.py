@@ -18,6 +18,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.urls import Resolver404, resolve
 
+from . import prerender
 from .links import internal_anchors
 from .models import Comparison, InternalLink, LegacyPath, Monograph, Revision
 
@@ -53,7 +54,8 @@ def target_of(href: str) -> tuple[str, str] | None:
 
 def links_of(revision: Revision) -> list[InternalLink]:
     links = []
-    for position, (href, text) in enumerate(internal_anchors(revision), start=1):
+    # The page stored when the revision went live (prerender's receiver runs first), not a second render.
+    for position, (href, text) in enumerate(internal_anchors(revision, prerender.stored(revision)), start=1):
         target = target_of(href)
         if target is not None:
             links.append(

@@ -38,9 +38,14 @@ def internal_links(revision: Revision) -> list[str]:
     return hrefs
 
 
-def internal_anchors(revision: Revision) -> list[tuple[str, str]]:
-    """(href, link text) of each site-relative link in the body, comparison tables and FAQ answers, in order."""
-    html = render_revision(revision).html + "".join(render_inline(faq.answer) for faq in revision.faqs.all())
+def internal_anchors(revision: Revision, page=None) -> list[tuple[str, str]]:
+    """(href, link text) of each site-relative link in the body, comparison tables and FAQ answers, in order.
+
+    `page`: the revision's stored rendering (monographs/prerender.py), read instead of rendering it again."""
+    if page is not None:
+        html = page.html + "".join(answer for _question, answer in page.faqs)
+    else:
+        html = render_revision(revision).html + "".join(render_inline(faq.answer) for faq in revision.faqs.all())
     anchors = []
     for anchor in BeautifulSoup(html, "html.parser").find_all("a", href=True):
         href = anchor["href"]
