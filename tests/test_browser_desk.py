@@ -32,6 +32,14 @@ def desk_keys(page) -> list[str]:
     return page.evaluate("() => Object.keys(localStorage).filter(k => k.startsWith('drugref:draft:'))")
 
 
+def wait_until_kept(page, text: str) -> None:
+    """The copy is kept half a second after the last keystroke: wait for all of `text`, not the first copy."""
+    page.wait_for_function(
+        "text => Object.entries(localStorage).some(([k, v]) => k.startsWith('drugref:draft:') && v.includes(text))",
+        arg=text,
+    )
+
+
 def test_leaving_with_unsaved_text_warns_and_a_reload_offers_it_back(browser, live_server, seeded):
     page, draft = open_draft(browser, live_server)
     dialogs = []
@@ -48,7 +56,7 @@ def test_leaving_with_unsaved_text_warns_and_a_reload_offers_it_back(browser, li
     page.locator("#id_summary").click()
     page.keyboard.press("End")
     page.keyboard.type(" Typed before the crash.")
-    page.wait_for_function("() => Object.keys(localStorage).some(k => k.startsWith('drugref:draft:'))")
+    wait_until_kept(page, "Typed before the crash.")
     assert desk_keys(page) == [f"drugref:draft:{draft.pk}:{draft.version}"]
     page.reload()  # as a closed tab or a crash would: the browser asks first
     assert dialogs == ["beforeunload"]
@@ -215,7 +223,7 @@ def test_text_kept_before_someone_elses_save_comes_back_through_the_merge_view(b
     page.locator("#id_summary").fill("")
     page.locator("#id_summary").click()
     page.keyboard.type("Alice's lost summary.")
-    page.wait_for_function("() => Object.keys(localStorage).some(k => k.startsWith('drugref:draft:'))")
+    wait_until_kept(page, "Alice's lost summary.")
     dave = make_user("dave", "Authors")
     draft.refresh_from_db()
     draft.summary = "Dave's summary."
@@ -241,7 +249,7 @@ def test_the_grid_follows_a_restore_and_its_text_view(browser, live_server, seed
     grid = grid_of(page)
     grid.get_by_role("button", name="Add a row").click()
     page.keyboard.type("Half-life")
-    page.wait_for_function("() => Object.keys(localStorage).some(k => k.startsWith('drugref:draft:'))")
+    wait_until_kept(page, "Half-life")
     page.reload()
     assert grid.get_by_label("Attribute of row 8").count() == 0
     page.locator("#desk-recovery").get_by_role("button", name="Restore your unsaved text from").click()
