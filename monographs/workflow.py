@@ -18,9 +18,10 @@ search index or the page cache from here.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from dataclasses import dataclass
 
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.db.models import Max
 from django.utils import timezone
 from django.utils.text import slugify
@@ -42,6 +43,8 @@ from .models import (
     now,
 )
 from .signals import announce
+
+logger = logging.getLogger(__name__)
 
 S = Revision.Status
 P = ProposedChange.Status
@@ -435,20 +438,25 @@ def publish_due(at: dt.datetime | None = None) -> tuple[list[Revision], list[tup
     due = Revision.objects.filter(status=S.APPROVED, publish_at__lte=moment)
     published, refused = [], []
     for pk, monograph_id in due.order_by("publish_at", "pk").values_list("pk", "monograph_id"):
-        with transaction.atomic():
-            if (
-                Monograph.objects.select_for_update(skip_locked=True).filter(pk=monograph_id).order_by("pk").first()
-                is None
-            ):
-                continue  # being published elsewhere right now
-            revision = due.select_related("monograph", "scheduled_by").filter(pk=pk).first()
-            if revision is None:
-                continue  # published, withdrawn or rescheduled since the list was read
-            try:
-                publish(revision, revision.scheduled_by, confirm_broken_links=True, comment="Scheduled publication")
-            except WorkflowError as exc:
-                refused.append((revision, exc))
-                continue
+        try:
+            with transaction.atomic():
+                monographs = Monograph.objects.select_for_update(skip_locked=True).filter(pk=monograph_id)
+                if monographs.order_by("pk").first() is None:
+                    continue  # being published elsewhere right now
+                revision = due.select_related("monograph", "scheduled_by").filter(pk=pk).first()
+                if revision is None:
+                    continue  # published, withdrawn or rescheduled since the list was read
+                try:
+                    publish(revision, revision.scheduled_by, confirm_broken_links=True, comment="Scheduled publication")
+                except WorkflowError as exc:
+                    refused.append((revision, exc))
+                    continue
+        except DatabaseError:
+            # Another run's publish of another monograph met this one on a row both change (the content
+            # generation, a comparison both name) and the database chose this transaction to give way:
+            # nothing of it was written, and the revision stays due for the next run.
+            logger.warning("scheduled publication of revision %s deferred: a concurrent publish", pk, exc_info=True)
+            continue
         published.append(revision)
     return published, refused
 

@@ -253,6 +253,30 @@ def test_publish_scheduled_publishes_what_is_due_once(draft, alice, bob, carol):
     assert draft.events.order_by("-sequence").first().actor == carol
 
 
+def test_a_scheduled_publish_that_loses_a_database_race_is_left_for_the_next_run(draft, alice, bob, carol, monkeypatch):
+    """Two servers' cron runs publishing at once may meet on a row both change; the database makes one give
+    way (a deadlock error): that run writes nothing of it, carries on, and the next run publishes it."""
+    from django.db import OperationalError
+
+    from monographs import workflow
+
+    to_approved(draft, alice, bob)
+    draft.schedule(carol, timezone.now() + dt.timedelta(hours=1))
+    Revision.objects.filter(pk=draft.pk).update(publish_at=timezone.now() - dt.timedelta(minutes=1))
+    real = workflow.publish
+
+    def loses_the_race(revision, *args, **kwargs):
+        real(revision, *args, **kwargs)  # written, then rolled back with the error
+        raise OperationalError("deadlock detected")
+
+    monkeypatch.setattr(workflow, "publish", loses_the_race)
+    assert workflow.publish_due() == ([], [])
+    assert Revision.objects.get(pk=draft.pk).status == S.APPROVED
+    monkeypatch.setattr(workflow, "publish", real)
+    published, refused = workflow.publish_due()
+    assert [r.pk for r in published] == [draft.pk] and refused == []
+
+
 def test_revert_copies_an_earlier_revision_into_a_new_draft(draft, alice, bob, carol):
     to_approved(draft, alice, bob)
     draft.publish(carol)
