@@ -37,6 +37,7 @@ from .models import (
     now,
 )
 from .search import STOPWORDS, stem, words
+from .signals import changed_monograph_ids, chunks
 
 # Kinds of finding, in the order the report shows them, with each group's heading.
 KINDS = {
@@ -538,8 +539,11 @@ def on_content_changed(sender, monographs=(), drugs=(), **kwargs) -> None:
     """Receiver of monographs.signals.content_changed: record what the newly live comparisons were checked
     against; drop the stored findings now and, since a request may store them again before the change
     commits, once more when it does."""
-    for monograph in [*monographs, *(m for drug in drugs for m in drug.monographs.all())]:
-        record_reviews(monograph)
+    for chunk in chunks(changed_monograph_ids(monographs, drugs)):
+        # Only monographs whose live revision has a comparison have reviews to record: one query for the chunk.
+        with_comparisons = Revision.objects.live().filter(monograph_id__in=chunk, comparisons__isnull=False)
+        for monograph in Monograph.objects.filter(pk__in=with_comparisons.values("monograph_id")):
+            record_reviews(monograph)
     forget()
     transaction.on_commit(forget)
 

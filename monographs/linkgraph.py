@@ -21,6 +21,7 @@ from django.urls import Resolver404, resolve
 from . import prerender
 from .links import internal_anchors
 from .models import Comparison, InternalLink, LegacyPath, Monograph, Revision
+from .signals import changed_monograph_ids, chunks
 
 K = InternalLink.Kind
 
@@ -74,21 +75,25 @@ def links_of(revision: Revision) -> list[InternalLink]:
 
 def rebuild_monograph(monograph: Monograph) -> int:
     """Bring one monograph's outgoing links in line with its live revision (none when nothing is live)."""
+    return rebuild_monographs([monograph.pk])
+
+
+def rebuild_monographs(ids) -> int:
+    """Bring the outgoing links of the monographs `ids` in line with their live revisions, CHUNK at a
+    time (three queries per chunk); returns the number of links written."""
+    count = 0
     with transaction.atomic():
-        InternalLink.objects.filter(source=monograph).delete()
-        revision = Revision.objects.live().filter(monograph=monograph).select_related("monograph").first()
-        if revision is None:
-            return 0
-        return len(InternalLink.objects.bulk_create(links_of(revision)))
+        for chunk in chunks(ids):
+            InternalLink.objects.filter(source_id__in=chunk).delete()
+            revisions = Revision.objects.live().filter(monograph_id__in=chunk).select_related("prerendered")
+            links = [link for revision in revisions.order_by() for link in links_of(revision)]
+            count += len(InternalLink.objects.bulk_create(links))
+    return count
 
 
 def on_content_changed(sender, monographs=(), drugs=(), **kwargs) -> None:
     """Receiver of monographs.signals.content_changed: rebuild the changed monographs' outgoing links."""
-    done = set()
-    for monograph in [*monographs, *(m for drug in drugs for m in drug.monographs.all())]:
-        if monograph.pk not in done:
-            rebuild_monograph(monograph)
-            done.add(monograph.pk)
+    rebuild_monographs(changed_monograph_ids(monographs, drugs))
 
 
 def rebuild_all() -> int:

@@ -7,6 +7,8 @@ although readers never see it (the renderer leaves it out).
 
 from __future__ import annotations
 
+import html as html_lib
+import re
 from urllib.parse import unquote, urlsplit
 
 from bs4 import BeautifulSoup
@@ -14,7 +16,7 @@ from django.urls import Resolver404, resolve
 
 from .media import is_served_media, media_name
 from .models import Alias, BrandName, Comparison, Drug, DrugClass, LegacyPath, Monograph, Revision
-from .rendering import render_inline, render_revision
+from .rendering import html_text, render_inline, render_revision
 
 # The attributes holding an address: links, and the files images and videos show.
 _ADDRESSES = {"a": "href", "img": "src", "source": "src", "video": "poster"}
@@ -38,6 +40,13 @@ def internal_links(revision: Revision) -> list[str]:
     return hrefs
 
 
+# The renderer's output has been through nh3, which writes every attribute as name="value" with `"` as
+# &quot; and never nests links: a regular expression reads its anchors exactly, at a tenth of an HTML
+# parser's cost (the link graph reads every page an import writes).  A quoted value may hold a `>`.
+_ANCHOR = re.compile(r'<a((?:\s+[^\s"=>]+(?:="[^"]*")?)*)\s*>(.*?)</a>', re.DOTALL)
+_HREF = re.compile(r'\shref="([^"]*)"')
+
+
 def internal_anchors(revision: Revision, page=None) -> list[tuple[str, str]]:
     """(href, link text) of each site-relative link in the body, comparison tables and FAQ answers, in order.
 
@@ -47,10 +56,11 @@ def internal_anchors(revision: Revision, page=None) -> list[tuple[str, str]]:
     else:
         html = render_revision(revision).html + "".join(render_inline(faq.answer) for faq in revision.faqs.all())
     anchors = []
-    for anchor in BeautifulSoup(html, "html.parser").find_all("a", href=True):
-        href = anchor["href"]
+    for attributes, inner in _ANCHOR.findall(html):
+        href = _HREF.search(attributes)
+        href = html_lib.unescape(href.group(1)) if href else ""
         if href.startswith("/") and not href.startswith("//"):
-            anchors.append((href, " ".join(anchor.get_text(" ").split())))
+            anchors.append((href, html_text(inner)))
     return anchors
 
 

@@ -21,8 +21,9 @@ from __future__ import annotations
 from django.db.models import Q
 
 from . import rendering
-from .models import Monograph, RenderedRevision, Revision
-from .rendering import RenderedPage, render_page
+from .models import RenderedRevision, Revision
+from .rendering import RenderedPage, page_prefetch, render_page
+from .signals import changed_monograph_ids, chunks
 
 
 def stored(revision: Revision) -> RenderedPage | None:
@@ -52,6 +53,13 @@ def _forget(revision: Revision) -> None:
     revision._state.fields_cache.pop("prerendered", None)
 
 
+def _row(revision: Revision, page: RenderedPage) -> RenderedRevision:
+    faqs = [[question, answer, text] for (question, answer), text in zip(page.faqs, page.faq_texts, strict=True)]
+    return RenderedRevision(
+        revision=revision, renderer_version=rendering.RENDERER_VERSION, html=page.html, toc=page.toc, faqs=faqs
+    )
+
+
 def store(revision: Revision, page: RenderedPage | None = None) -> RenderedPage:
     """Render `revision` (unless `page` is its rendering already) and keep the result."""
     page = page or render_page(revision)
@@ -60,11 +68,7 @@ def store(revision: Revision, page: RenderedPage | None = None) -> RenderedPage:
     except RenderedRevision.DoesNotExist:
         existing = None
     _forget(revision)
-    faqs = [[question, answer, text] for (question, answer), text in zip(page.faqs, page.faq_texts, strict=True)]
-    row = RenderedRevision(
-        revision=revision, renderer_version=rendering.RENDERER_VERSION, html=page.html, toc=page.toc, faqs=faqs
-    )
-    row.save(force_insert=existing is None)
+    _row(revision, page).save(force_insert=existing is None)
     return page
 
 
@@ -80,6 +84,18 @@ def _outdated() -> Q:
     return Q(prerendered__isnull=True) | ~Q(prerendered__renderer_version=rendering.RENDERER_VERSION)
 
 
+# Revisions rendered, then written, together: one query per related table to read them (page_prefetch),
+# two to write them.  Small, since each holds a revision's Markdown and its rendered page.
+BATCH = 50
+
+
+def _store_batch(revisions: list[Revision]) -> int:
+    rows = [_row(revision, render_page(revision)) for revision in revisions]
+    RenderedRevision.objects.filter(revision__in=[revision.pk for revision in revisions]).delete()
+    RenderedRevision.objects.bulk_create(rows)
+    return len(rows)
+
+
 def store_missing(revisions=None, everything: bool = False) -> int:
     """Render and store every live revision (of `revisions`, a queryset) whose page is missing or from
     another renderer version (every one with `everything`); remove the rows of revisions no longer live.
@@ -89,19 +105,17 @@ def store_missing(revisions=None, everything: bool = False) -> int:
         RenderedRevision.objects.exclude(revision__status=Revision.Status.PUBLISHED).delete()
     if not everything:
         live = live.filter(_outdated())
-    count = 0
-    for revision in live.select_related("prerendered").order_by("pk").iterator(chunk_size=50):  # each row is large
-        store(revision)
-        count += 1
-    return count
+    count, batch = 0, []
+    for revision in live.prefetch_related(*page_prefetch()).order_by("pk").iterator(chunk_size=BATCH):
+        batch.append(revision)
+        if len(batch) == BATCH:
+            count += _store_batch(batch)
+            batch = []
+    return count + _store_batch(batch)
 
 
 def on_content_changed(sender, monographs=(), drugs=(), **kwargs) -> None:
     """Receiver of monographs.signals.content_changed: the live revisions of what changed are stored
     rendered (connected before the search index's receiver, which then reads them)."""
-    ids = {monograph.pk for monograph in monographs}
-    drug_ids = {drug.pk for drug in drugs}
-    if not ids and not drug_ids:
-        return
-    scope = Q(monograph_id__in=ids) | Q(monograph__in=Monograph.objects.filter(drug_id__in=drug_ids))
-    store_missing(Revision.objects.filter(scope))
+    for chunk in chunks(changed_monograph_ids(monographs, drugs)):
+        store_missing(Revision.objects.filter(monograph_id__in=chunk))

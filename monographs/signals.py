@@ -12,7 +12,7 @@ Both happen in the caller's transaction: a rollback takes the search index and t
 
 from django.dispatch import Signal
 
-from .models import ContentGeneration
+from .models import ContentGeneration, Monograph
 
 # Sent with monographs=[…] (whose live revision changed) and drugs=[…] (whose names, classes or
 # monographs changed: every monograph of each is reindexed).
@@ -29,6 +29,26 @@ def announce(*, monographs=(), drugs=(), generation: bool = True) -> None:
     content_changed.send(sender=None, monographs=list(monographs), drugs=list(drugs))
     if generation:
         ContentGeneration.move_on()
+
+
+# How many ids one query names: SQLite builds before 3.32 take at most 999 parameters, and a batch (an
+# import of 20,000 documents announces them all at once) is worked through in pieces of this size.
+CHUNK = 500
+
+
+def chunks(ids, size: int = CHUNK):
+    ids = list(ids)
+    for start in range(0, len(ids), size):
+        yield ids[start : start + size]
+
+
+def changed_monograph_ids(monographs=(), drugs=()) -> list[int]:
+    """What an announcement covers, for its receivers: the monographs named and every monograph of the
+    drugs named, each once, in id order (one query per CHUNK drugs, however many there are)."""
+    ids = {monograph.pk for monograph in monographs}
+    for chunk in chunks(sorted({drug.pk for drug in drugs})):
+        ids.update(Monograph.objects.filter(drug_id__in=chunk).values_list("pk", flat=True))
+    return sorted(ids)
 
 
 # Sent with event=<WorkflowEvent> by workflow._record, inside the move's transaction: notifications listen.

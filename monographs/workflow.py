@@ -484,16 +484,20 @@ def publish_import(monograph: Monograph, *, at: dt.datetime, comment: str, super
             monograph=monograph, number=_next_number(monograph), status=MOVES["import"].target, **content
         )
         positions: dict[str, int] = {}
+        rows = []
         for role, author, signed_at in credits:
             positions[role] = positions.get(role, 0) + 1
-            Credit.objects.create(
-                revision=revision,
-                author=author,
-                role=role,
-                position=positions[role],
-                at=signed_at,
-                signed_name=author.name,
+            rows.append(
+                Credit(
+                    revision=revision,
+                    author=author,
+                    role=role,
+                    position=positions[role],
+                    at=signed_at,
+                    signed_name=author.name,
+                )
             )
+        Credit.objects.bulk_create(rows)
         _record(revision, "import", None, comment, at=at)
     return revision
 

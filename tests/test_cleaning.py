@@ -1,5 +1,6 @@
 """One test per cleaning rule the importer applies."""
 
+import ftfy
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -7,6 +8,7 @@ from hypothesis import strategies as st
 from monographs.importers.cleaning import (
     clean_answer,
     clean_question,
+    fix_text,
     is_misspelling,
     normalise_headings,
     parse_authorship,
@@ -165,3 +167,36 @@ def test_misspelling_rule_agrees_with_edit_distance_on_one_slip(name, data):
     ]
     candidate = data.draw(st.sampled_from(slips)) if slips else name
     assert is_misspelling(candidate, name) is _misspelling_by_edit_distance(candidate, name)
+
+
+# Lines as source documents have them: plain ASCII, entities, tags, mojibake of cp1252 and of EUC-JP, controls.
+_LINE_PIECES = st.sampled_from(
+    [
+        "Dose 60 mg",
+        " & ",
+        "&amp;",
+        "&eacute;",
+        "<b>",
+        "caf\u00c3\u00a9",
+        "doesn\u00e2\u20ac\u2122t",
+        "Prolia\u901f",
+        "\u00e9",
+        "e\u0301",
+        "\x1b[31m",
+        "\x07",
+        "\r",
+        "\ufb01",
+        "\u3042\u3044",
+        "\t",
+    ]
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.lists(_LINE_PIECES, max_size=6).map("".join), max_size=8).map("\n".join))
+def test_fix_text_is_ftfy_line_by_line(text):
+    """The fast path (lines ftfy could not change are not handed to it) changes nothing ftfy would do."""
+    expected = ftfy.fix_text(
+        text, normalization="NFC", uncurl_quotes=False, fix_line_breaks=False, fix_character_width=False
+    )
+    assert fix_text(text) == expected

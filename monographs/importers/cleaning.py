@@ -22,9 +22,11 @@ _MOJIBAKE_CODECS = ("euc_jp", "gbk", "shift_jis")
 
 def _is_latin_text(text: str) -> bool:
     """True when CJK characters are rare islands in Latin text (so they cannot be genuine prose)."""
+    if not _CJK_CHAR.search(text):  # most documents: no need to count every letter
+        return False
     cjk = len(_CJK_CHAR.findall(text))
     latin = len(_LATIN_LETTER.findall(text))
-    return cjk > 0 and latin >= 5 * cjk
+    return latin >= 5 * cjk
 
 
 def _redecode(run: str) -> str | None:
@@ -39,6 +41,27 @@ def _redecode(run: str) -> str | None:
     return None
 
 
+_FTFY = ftfy.TextFixerConfig(
+    normalization="NFC", uncurl_quotes=False, fix_line_breaks=False, fix_character_width=False, explain=False
+)
+# What ftfy can change in a line: a character outside printable ASCII (mojibake, controls, ligatures,
+# composition) or an HTML entity.  A line of plain ASCII without `&` is already what ftfy would return.
+_FTFY_WORK = re.compile(r"[^\n\x20-\x7e]|&")
+
+
+def fix_text(text: str) -> str:
+    """`ftfy.fix_text(text)` with our settings, line by line as ftfy works, handing ftfy only the lines it
+    could change: most lines of a document are plain ASCII, and ftfy's every-fix pass over each was a
+    third of parsing it.  `unescape_html="auto"` turns off from the first line holding `<`, as in ftfy;
+    a line is never longer than ftfy's segment limit (a source is at most 1 MB)."""
+    config, out = _FTFY, []
+    for line in text.split("\n"):
+        if config.unescape_html == "auto" and "<" in line:
+            config = config._replace(unescape_html=False)
+        out.append(ftfy.fix_and_explain(line + "\n", config)[0][:-1] if _FTFY_WORK.search(line) else line)
+    return "\n".join(out)
+
+
 def repair_mojibake(text: str) -> str:
     """Undo mis-decoded text: ftfy for cp1252/latin-1 mojibake, then East-Asian re-decoding.
 
@@ -46,9 +69,7 @@ def repair_mojibake(text: str) -> str:
     and decoding the bytes as UTF-8 gives `®`.  Only runs inside Latin text are touched, and only
     when the result is valid UTF-8 with no CJK left, so genuine Chinese or Japanese stays as written.
     """
-    text = ftfy.fix_text(
-        text, normalization="NFC", uncurl_quotes=False, fix_line_breaks=False, fix_character_width=False
-    )
+    text = fix_text(text)
     if not _is_latin_text(text):
         return text
 

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, field
 
 from django.db import transaction
-from django.db.models import Value
+from django.db.models import BooleanField, ExpressionWrapper, Q, Value
 from django.db.models.functions import Length, Lower
 from django.utils.text import slugify
 from rapidfuzz.distance import OSA
@@ -62,10 +62,13 @@ class BatchError(Exception):
 
 
 def _by_name(model, name: str):
-    """By name, case-insensitively (through the index on lower(name)), else by slug."""
+    """By name, case-insensitively (through the index on lower(name)), else by slug: one query, each side
+    through its index, the name's row first."""
     slug = slugify(name)
-    same_name = model.objects.alias(lower_name=Lower("name")).filter(lower_name=Lower(Value(name)))
-    return same_name.first() or (slug and model.objects.filter(slug=slug).first())
+    same_name = Q(lower_name=Lower(Value(name)))
+    rows = model.objects.alias(lower_name=Lower("name")).filter(same_name | Q(slug=slug) if slug else same_name)
+    rows = rows.annotate(by_name=ExpressionWrapper(same_name, output_field=BooleanField()))
+    return rows.order_by("-by_name", "pk").first()
 
 
 def find_drug(name: str) -> Drug | None:
@@ -166,21 +169,30 @@ def _author(name: str) -> Author:
 def _monograph(doc: ParsedDocument, drug: Drug) -> Monograph:
     kind = Monograph.Kind.REFERENCE if doc.format == FORMAT_B else Monograph.Kind.PATIENT
     monograph = Monograph.objects.filter(source_key=doc.source_key).first()
-    if monograph is None:
-        base = drug.slug if kind == Monograph.Kind.REFERENCE else f"{drug.slug}-{slugify(kind.label)}"
-        monograph = Monograph.objects.create(
-            slug=unique_slug(Monograph, base), drug=drug, kind=kind, source_key=doc.source_key
-        )
-    elif monograph.drug_id != drug.pk:
+    if monograph is not None and monograph.drug_id != drug.pk:
         raise SourceError(
             doc.path, f"this document was imported as a monograph of {monograph.drug}, but its title now names {drug}"
         )
     primary = drug.monographs.filter(is_primary=True).first()
+    # The drug's first monograph is its primary one; a reference monograph takes over from a patient leaflet.
     if primary is None or (kind == Monograph.Kind.REFERENCE and primary.kind != Monograph.Kind.REFERENCE):
-        drug.monographs.filter(is_primary=True).exclude(pk=monograph.pk).update(is_primary=False)
-        if not monograph.is_primary:
+        if primary is not None and primary != monograph:
+            drug.monographs.filter(pk=primary.pk).update(is_primary=False)
+        if monograph is not None and not monograph.is_primary:
             monograph.is_primary = True
             monograph.save(update_fields=["is_primary"])
+        becomes_primary = True
+    else:
+        becomes_primary = False
+    if monograph is None:
+        base = drug.slug if kind == Monograph.Kind.REFERENCE else f"{drug.slug}-{slugify(kind.label)}"
+        monograph = Monograph.objects.create(
+            slug=unique_slug(Monograph, base),
+            drug=drug,
+            kind=kind,
+            source_key=doc.source_key,
+            is_primary=becomes_primary,
+        )
     return monograph
 
 
@@ -229,16 +241,24 @@ def _drug_monograph(doc: ParsedDocument) -> tuple[Monograph, Drug]:
     if doc.is_banned is not None and drug.is_banned != doc.is_banned:
         drug.is_banned = doc.is_banned
         drug.save(update_fields=["is_banned"])
-    for name, notes in doc.brands:
-        slug = slugify(name)
-        brand = BrandName.objects.filter(slug=slug).first()
-        if brand and brand.drug_id != drug.pk:
+    brands = {slugify(name): (name, notes[:500]) for name, notes in doc.brands}  # a repeated name: its last notes
+    known = BrandName.objects.filter(slug__in=brands).select_related("drug").in_bulk(field_name="slug")
+    BrandName.objects.bulk_create(
+        BrandName(slug=slug, drug=drug, name=name, notes=notes)
+        for slug, (name, notes) in brands.items()
+        if slug not in known
+    )
+    for slug, brand in known.items():
+        name, notes = brands[slug]
+        if brand.drug_id != drug.pk:
             raise SourceError(doc.path, f"brand name “{name}” is already recorded for {brand.drug}")
-        BrandName.objects.update_or_create(slug=slug, defaults={"drug": drug, "name": name, "notes": notes[:500]})
+        if (brand.name, brand.notes) != (name, notes):
+            brand.name, brand.notes = name, notes
+            brand.save(update_fields=["name", "notes"])
     return _monograph(doc, drug), drug
 
 
-def _write(doc: ParsedDocument, report: ImportReport) -> None:
+def _write(doc: ParsedDocument, report: ImportReport, changed: set) -> None:
     page = topic_page(doc)
     # Outside the medication section, a page is a topic unless its title names a known drug: its INN, an
     # alias or a brand, or one of them misspelt by a slip (as resolve_drug reads titles).
@@ -248,9 +268,10 @@ def _write(doc: ParsedDocument, report: ImportReport) -> None:
         monograph, drug = _drug_monograph(doc)
     for path in doc.legacy_paths:
         existing = LegacyPath.objects.filter(path=path).first()
-        if existing and existing.monograph_id != monograph.pk:
+        if existing is None:
+            LegacyPath.objects.create(path=path, monograph=monograph)
+        elif existing.monograph_id != monograph.pk:
             raise SourceError(doc.path, f"uri {path} already belongs to monograph {existing.monograph}")
-        LegacyPath.objects.get_or_create(path=path, defaults={"monograph": monograph})
 
     live = monograph.revisions.live().first()
     # The same source gives another body when a file it refers to was found this time (--assets).
@@ -301,11 +322,10 @@ def _write(doc: ParsedDocument, report: ImportReport) -> None:
     if monograph.next_review is None or live is not None:
         monograph.next_review = add_months(changed_at.date(), monograph.review_interval_months)
         monograph.save(update_fields=["next_review"])
-    # The live revision changed: the drug's other monographs carry its names too (a brand or alias
-    # this document added), so the whole drug is reindexed (a topic's page: the page).  The batch moves the
-    # content generation on once, at its end (see import_sources).
-    announce(drugs=[drug] if drug else [], monographs=[] if drug else [monograph], generation=False)
     (report.updated if live is not None else report.created).append(doc.filename)
+    # The live revision changed: the drug's other monographs carry its names too (a brand or alias
+    # this document added), so the whole drug is announced (a topic's page: the page), at the batch's end.
+    changed.add(drug or monograph)
 
 
 def _import_order(doc: ParsedDocument):
@@ -358,16 +378,26 @@ def import_sources(
     if errors and not (skip_invalid or dry_run):
         raise BatchError(errors)
     with transaction.atomic():
+        changed = set()  # drugs and topic monographs whose pages changed
         for doc in progress(sorted(docs, key=_import_order), len(docs), "importing"):
+            written = set()
             try:
                 with transaction.atomic():
-                    _write(doc, report)
+                    _write(doc, report, written)
             except SourceError as exc:
                 errors.append(exc)
+            changed |= written  # a document that failed was rolled back: nothing of it to announce
         if errors and not (skip_invalid or dry_run):
             raise BatchError(errors)  # leaving the atomic block by an exception rolls everything back
-        if report.created or report.updated:
-            announce()  # every cached page of every process is stale when this commits
+        if changed:
+            # One announcement for the whole batch: the search index, stored pages, link graph and
+            # comparison reviews are brought up to date in a few queries per hundreds of monographs
+            # (each receiver works in chunks) rather than a dozen per document; and every cached page of
+            # every process is stale when this commits.
+            announce(
+                drugs=[c for c in changed if isinstance(c, Drug)],
+                monographs=[c for c in changed if isinstance(c, Monograph)],
+            )
         if dry_run:
             transaction.set_rollback(True)
     report.skipped = errors
