@@ -298,9 +298,9 @@ class Rendered:
 _per_thread = threading.local()
 
 
-def _markdown(tables: dict[str, str] | None) -> markdown.Markdown:
+def _markdown() -> markdown.Markdown:
     return markdown.Markdown(
-        extensions=["extra", "admonition", "sane_lists", "toc", _DrugrefExtension(tables)],
+        extensions=["extra", "admonition", "sane_lists", "toc", _DrugrefExtension()],
         extension_configs={"toc": {"permalink": False, "toc_depth": "2-3"}},
         output_format="html",
     )
@@ -309,14 +309,12 @@ def _markdown(tables: dict[str, str] | None) -> markdown.Markdown:
 def render_document(text: str, tables: dict[str, str] | None = None, keep_missing_media: bool = False) -> Rendered:
     """`text` as safe HTML.  Images and videos this site would not serve are left out (see `_drop_missing_media`),
     unless `keep_missing_media`: the link check (monographs/links.py) lists them."""
-    if tables is None:
-        # No tables to embed (FAQ answers, table cells, previews): reuse this thread's converter, reset
-        # between documents; building one cost more than most conversions (a sixth of an import).
-        md = getattr(_per_thread, "markdown", None) or _markdown(None)
-        _per_thread.markdown = md
-        md.reset()
-    else:
-        md = _markdown(tables)
+    # This thread's converter, reset between documents: building one cost more than most conversions (a
+    # sixth of an import, then a tenth of rendering pages).  Only the tables to embed change between uses.
+    md = getattr(_per_thread, "markdown", None) or _markdown()
+    _per_thread.markdown = md
+    md.reset()
+    md.drugref_embeds.tables = tables
     md.drugref_link_budget = LINK_SCAN_BUDGET
     try:
         html = md.convert(text or "")
