@@ -1257,6 +1257,7 @@ class InternalLink(models.Model):
         MONOGRAPH = "monograph", "monograph"
         CLASS = "class", "drug class"
         COMPARISON = "comparison", "comparison"
+        TOPIC = "topic", "topic"
         PATH = "path", "other path (legacy or unknown)"
 
     source = models.ForeignKey(Monograph, on_delete=models.CASCADE, related_name="links_out")
