@@ -22,6 +22,7 @@ from functools import cached_property
 
 from django.core.cache import cache
 from django.db import transaction
+from django.db.models.functions import Lower
 from django.urls import reverse
 
 from .cache import worked_around
@@ -170,6 +171,7 @@ _LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
 _EMPHASIS = re.compile(r"[*_`]+")
 _MARKUP = re.compile(r"[>|]+")
 _SENTENCE_END = re.compile(r"(?<=[.!?;])\s+|\n+")
+_TOKEN = re.compile(r"\w+")  # a word as search.words splits them, with its place in the text
 
 
 def interaction_section(body: str, word: str = "interaction") -> str | None:
@@ -197,22 +199,54 @@ def sentences(text: str) -> list[str]:
 
 
 class NameIndex:
-    """Every drug's names (INN, brands, synonyms and former names) as sequences of search words."""
+    """Every drug's names (INN, brands, synonyms and former names) as sequences of search words.
 
-    def __init__(self):
+    `NameIndex.for_texts(texts)` holds only the names those texts could contain, read by an indexed
+    lookup of each phrase of up to NAME_WORDS words (as written, and as its words): what a publish
+    reads to find the drugs a comparison's cells name, a few rows whatever the size of the reference.
+    A name written in a cell with other punctuation than its record's ("co trimoxazole" for
+    "co-trimoxazole") is found by the whole index but not by this one."""
+
+    NAME_WORDS = 5
+
+    def __init__(self, rows=None):
         self.names: dict[tuple[str, ...], set[int]] = defaultdict(set)
-        self.drugs: dict[int, str] = dict(Drug.objects.values_list("pk", "name"))
-        rows = [
-            *((pk, name) for pk, name in self.drugs.items()),
-            *BrandName.objects.values_list("drug_id", "name"),
-            *Alias.objects.exclude(kind=Alias.Kind.MISSPELLING).values_list("drug_id", "name"),
-        ]
+        if rows is None:
+            self.drugs: dict[int, str] = dict(Drug.objects.values_list("pk", "name"))
+            rows = [
+                *((pk, name) for pk, name in self.drugs.items()),
+                *BrandName.objects.values_list("drug_id", "name"),
+                *Alias.objects.exclude(kind=Alias.Kind.MISSPELLING).values_list("drug_id", "name"),
+            ]
+        else:
+            self.drugs = {}
         for drug_id, name in rows:
             key = tuple(words(name))
             if key:
                 self.names[key].add(drug_id)
         self.longest = max((len(key) for key in self.names), default=0)
         self.first = {key[0] for key in self.names}
+
+    @classmethod
+    def for_texts(cls, texts) -> NameIndex:
+        phrases = set()
+        for text in texts:
+            spans = [(m.start(), m.end(), m.group().casefold()) for m in _TOKEN.finditer(text)]
+            for i in range(len(spans)):
+                for j in range(i, min(i + cls.NAME_WORDS, len(spans))):
+                    phrases.add(text[spans[i][0] : spans[j][1]].lower())
+                    phrases.add(" ".join(word for _, _, word in spans[i : j + 1]))
+        rows, phrases = [], sorted(phrases)
+        for start in range(0, len(phrases), 500):  # under every database's limit of query parameters
+            chunk = phrases[start : start + 500]
+            for id_field, names in (
+                ("pk", Drug.objects),
+                ("drug_id", BrandName.objects),
+                ("drug_id", Alias.objects.exclude(kind=Alias.Kind.MISSPELLING)),
+            ):
+                found = names.annotate(folded=Lower("name")).filter(folded__in=chunk)
+                rows += found.values_list(id_field, "name")
+        return cls(rows)
 
     def named_in(self, text: str) -> set[int]:
         found, tokens = set(), words(text)
@@ -351,27 +385,32 @@ def contraindicated_classes_one_sided() -> list[Finding]:
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)?(?:\s*(?:mg|mcg|µg|g|ml|mL|%|IU|units?|hours?|h|days?|weeks?|months?|years?)\b)?")
 
 
-def record_reviews(monograph: Monograph) -> None:
-    """The live comparisons of `monograph` were proof-read with its live revision: each drug column is
+def record_reviews(monograph: Monograph, index: NameIndex | None = None) -> None:
+    """The live comparisons of `monograph` were proof-read with its live revision: each drug the comparison
+    names — as a column, or in its cells' text (by INN, brand or alias, matched as NameIndex matches) — is
     recorded as checked against that drug's live primary revision (kept when already recorded)."""
     revision = Revision.objects.live().filter(monograph=monograph).first()
     if revision is None:
         return
-    for comparison in revision.comparisons.prefetch_related("subjects"):
-        for subject in comparison.subjects.all():
-            if subject.drug_id is None:
-                continue
-            live = (
-                Revision.objects.live().filter(monograph__drug_id=subject.drug_id, monograph__is_primary=True).first()
-            )
-            ComparisonReview.objects.get_or_create(
-                comparison=comparison, drug_id=subject.drug_id, defaults={"against": live}
-            )
+    comparisons = list(revision.comparisons.prefetch_related("subjects__cells"))
+    cells = {c.pk: [cell.text for s in c.subjects.all() for cell in s.cells.all() if cell.text] for c in comparisons}
+    if index is None and any(cells.values()):
+        index = NameIndex.for_texts(text for texts in cells.values() for text in texts)
+    for comparison in comparisons:
+        named = {subject.drug_id for subject in comparison.subjects.all() if subject.drug_id is not None}
+        for text in cells[comparison.pk]:
+            named |= index.named_in(text)
+        for drug_id in sorted(named):
+            live = Revision.objects.live().filter(monograph__drug_id=drug_id, monograph__is_primary=True).first()
+            ComparisonReview.objects.get_or_create(comparison=comparison, drug_id=drug_id, defaults={"against": live})
 
 
 def record_all_reviews() -> None:
-    for monograph in Monograph.objects.filter(revisions__status=Revision.Status.PUBLISHED):
-        record_reviews(monograph)
+    index = NameIndex()  # read once for every comparison
+    for monograph in Monograph.objects.filter(
+        revisions__status=Revision.Status.PUBLISHED, revisions__comparisons__isnull=False
+    ).distinct():
+        record_reviews(monograph, index)
 
 
 def _covers(label: str, heading: str) -> bool:
@@ -402,13 +441,13 @@ def _numbers_by_section(body: str, labels: list[str]) -> dict[str, list[str]]:
 
 
 def comparisons_stale() -> list[Finding]:
-    """A live comparison with drug X as a column, reviewed against an earlier live revision of X's
-    primary monograph whose numbers, in the sections the comparison's rows cover, have changed since."""
+    """A live comparison naming drug X (as a column or in its cells), reviewed against an earlier live
+    revision of X's primary monograph whose numbers, in the sections the comparison's rows cover, have changed since."""
     live = dict(Revision.objects.live().filter(monograph__is_primary=True).values_list("monograph__drug_id", "pk"))
     reviews = (
         ComparisonReview.objects.filter(comparison__revision__status=Revision.Status.PUBLISHED, against__isnull=False)
         .select_related("comparison__revision__monograph", "drug", "against")
-        .prefetch_related("comparison__attributes")
+        .prefetch_related("comparison__attributes", "comparison__subjects")
         .order_by("comparison__caption", "drug__name")
     )
     findings = []
@@ -428,12 +467,14 @@ def comparisons_stale() -> list[Finding]:
         if not changes:
             continue
         comparison, drug = review.comparison, review.drug
+        column = any(subject.drug_id == drug.pk for subject in comparison.subjects.all())
         findings.append(
             Finding(
                 "comparison_stale",
                 f"comparison:{review.pk}:{now_live}",
-                f"“{comparison.caption}” was checked against {drug.name} r{review.against.number}; "
-                f"r{current.number} changed numbers it covers: re-check it.",
+                f"“{comparison.caption}”{'' if column else f' names {drug.name} in its cells and'} was checked "
+                f"against {drug.name} r{review.against.number}; r{current.number} changed numbers it covers: "
+                "re-check it.",
                 changes,
                 (
                     (

@@ -1300,9 +1300,10 @@ class ConsistencyDismissal(models.Model):
 
 
 class ComparisonReview(models.Model):
-    """The live revision of a drug's primary monograph that a comparison naming the drug (as a column)
-    was last checked against: set when the comparison's revision goes live, moved on when a proof-reader
-    confirms the comparison after the drug's monograph changed (monographs/consistency.py)."""
+    """The live revision of a drug's primary monograph that a comparison naming the drug (as a column or
+    in its cells' text) was last checked against: set when the comparison's revision goes live, moved on
+    when a proof-reader confirms the comparison after the drug's monograph changed
+    (monographs/consistency.py)."""
 
     comparison = models.ForeignKey(Comparison, on_delete=models.CASCADE, related_name="reviews")
     drug = models.ForeignKey(Drug, on_delete=models.CASCADE, related_name="+")
