@@ -11,26 +11,29 @@ word for word.  Misspellings are left out: a recorded misspelling is a slip to c
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
-import logging
 import os
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from django.core.cache import cache
-from django.db import transaction
+from django.core.paginator import Page, Paginator
+from django.db import IntegrityError, transaction
+from django.db.models import Count, Q
 from django.db.models.functions import Lower
 from django.urls import reverse
 
-from .cache import worked_around
 from .models import (
     Alias,
     BrandName,
     ComparisonReview,
     ConsistencyDismissal,
+    ConsistencyFinding,
+    ConsistencyRun,
+    ContentGeneration,
     Drug,
     DrugClass,
     Monograph,
@@ -529,50 +532,79 @@ def findings() -> list[Finding]:
 
 
 # The findings of the last run, shared by the dashboard and the report: every check reads every live
-# monograph, too much for each dashboard view.  Dropped whenever content readers see changes
-# (`on_content_changed`); changes that announce nothing (a class added in the admin) show within
-# CACHE_SECONDS.  Dismissing always checks against a fresh run.
-CACHE_KEY = "drugref:consistency-findings"
-CACHE_SECONDS = 5 * 60
-logger = logging.getLogger(__name__)
+# monograph, too much for each dashboard view or each page of the report.  A run is stored in the
+# database (ConsistencyRun, ConsistencyFinding), so a page reads its own findings only; it is used while
+# the content generation it was made with is current (any change readers see moves it on) and for at
+# most RUN_SECONDS (changes that announce nothing: a class added in the admin).  Dismissing always
+# checks against a fresh run.
+RUN_SECONDS = 5 * 60
+
+
+def _current_run() -> ConsistencyRun | None:
+    run = ConsistencyRun.objects.order_by("-pk").first()
+    if (
+        run is None
+        or run.generation != ContentGeneration.value()
+        or now() - run.ran_at > dt.timedelta(seconds=RUN_SECONDS)
+    ):
+        return None
+    return run
+
+
+def run_and_store() -> list[Finding]:
+    """Run every check and store the run (replacing the last one)."""
+    generation = ContentGeneration.value()  # before reading: a change made meanwhile makes the run stale
+    found = findings()
+    rows = [
+        ConsistencyFinding(
+            position=position,
+            kind=f.kind,
+            key=f.key[:500],
+            fingerprint=f.fingerprint,
+            message=f.message,
+            evidence=list(f.evidence),
+            fixes=[list(fix) for fix in f.fixes],
+            review=f.review,
+        )
+        for position, f in enumerate(found, start=1)
+    ]
+    try:
+        with transaction.atomic():
+            ConsistencyRun.objects.all().delete()
+            ConsistencyFinding.objects.all().delete()
+            ConsistencyFinding.objects.bulk_create(rows, batch_size=1000)
+            ConsistencyRun.objects.create(generation=generation, findings=len(rows))
+    except IntegrityError:  # another process stored its run at the same moment: theirs is as good
+        pass
+    return found
+
+
+def _finding(row: ConsistencyFinding) -> Finding:
+    finding = Finding(
+        row.kind, row.key, row.message, tuple(row.evidence), tuple(tuple(fix) for fix in row.fixes), review=row.review
+    )
+    finding.__dict__["fingerprint"] = row.fingerprint  # stored with it (the basis it hashes is not)
+    return finding
 
 
 def cached_findings() -> list[Finding]:
-    try:
-        found = cache.get(CACHE_KEY)
-    except Exception:  # noqa: BLE001 - a cache outage costs time, never the report
-        worked_around(logger, "cache unavailable; consistency checks run uncached")
-        return findings()
-    if found is None:
-        found = findings()
-        for finding in found:
-            finding.fingerprint  # noqa: B018 - computed once, and stored with the finding
-        try:
-            cache.set(CACHE_KEY, found, CACHE_SECONDS)
-        except Exception:  # noqa: BLE001
-            worked_around(logger, "cache unavailable; consistency findings not stored")
-    return found
+    """Every finding of the stored run, running the checks when it is stale."""
+    if _current_run() is None:
+        return run_and_store()
+    return [_finding(row) for row in ConsistencyFinding.objects.order_by("position")]
 
 
 def stored_open_count() -> int | None:
     """The number of findings not dismissed, from the stored run; None when there is none (the dashboard
     never runs the checks itself: at 20,000 monographs a run takes many seconds)."""
-    try:
-        found = cache.get(CACHE_KEY)
-    except Exception:  # noqa: BLE001
-        worked_around(logger, "cache unavailable; consistency count not shown")
+    if _current_run() is None:
         return None
-    if found is None:
-        return None
-    dismissed = set(ConsistencyDismissal.objects.values_list("fingerprint", flat=True))  # a few, made by hand
-    return sum(finding.fingerprint not in dismissed for finding in found)
+    dismissed = ConsistencyDismissal.objects.values("fingerprint")
+    return ConsistencyFinding.objects.exclude(fingerprint__in=dismissed).count()
 
 
 def forget() -> None:
-    try:
-        cache.delete(CACHE_KEY)
-    except Exception:  # noqa: BLE001 - nothing stored, then, and nothing stale
-        worked_around(logger, "cache unavailable; consistency findings not dropped")
+    ConsistencyRun.objects.all().delete()  # one row: the findings stay until the next run replaces them
 
 
 def on_content_changed(sender, monographs=(), drugs=(), **kwargs) -> None:
@@ -606,12 +638,54 @@ class Report:
         return [(kind, heading, *tally[kind]) for kind, heading in KINDS.items() if kind in tally]
 
 
+def _dismissals(fingerprints=None) -> dict[str, ConsistencyDismissal]:
+    # Dismissals are made by hand, one at a time: few beside the findings.
+    found = ConsistencyDismissal.objects.select_related("dismissed_by")
+    if fingerprints is not None:
+        found = found.filter(fingerprint__in=list(fingerprints))
+    return {d.fingerprint: d for d in found}
+
+
 def report(cached: bool = False) -> Report:
     """Every finding in the order of KINDS, each with the dismissal that matches its evidence (if any)."""
     found = cached_findings() if cached else findings()
-    # Dismissals are made by hand, one at a time: few beside the findings, read all at once.
-    dismissals = {d.fingerprint: d for d in ConsistencyDismissal.objects.select_related("dismissed_by")}
+    dismissals = _dismissals()
     return Report([(finding, dismissals.get(finding.fingerprint)) for finding in found])  # CHECKS: KINDS' order
+
+
+@dataclass
+class ReportPage:
+    """One page of the stored run: what /admin/consistency/ shows, read by the database a page at a time."""
+
+    page: Page  # its object_list: (Finding, ConsistencyDismissal | None) in the order of KINDS
+    counts: list[tuple[str, str, int, int]]  # (kind, heading, open, dismissed) for each kind with findings
+
+    @property
+    def open_count(self) -> int:
+        return sum(open_ for _, _, open_, _ in self.counts)
+
+    @property
+    def dismissed_count(self) -> int:
+        return sum(dismissed for _, _, _, dismissed in self.counts)
+
+
+def report_page(number) -> ReportPage:
+    """A page of the stored run (made first when stale): PAGE_SIZE findings and the counts by kind."""
+    if _current_run() is None:
+        run_and_store()
+    dismissed = list(ConsistencyDismissal.objects.values_list("fingerprint", flat=True))
+    tally = {
+        row["kind"]: (row["total"] - row["dismissed"], row["dismissed"])
+        for row in ConsistencyFinding.objects.order_by()
+        .values("kind")
+        .annotate(total=Count("pk"), dismissed=Count("pk", filter=Q(fingerprint__in=dismissed)))
+    }
+    counts = [(kind, heading, *tally[kind]) for kind, heading in KINDS.items() if kind in tally]
+    page = Paginator(ConsistencyFinding.objects.order_by("position"), PAGE_SIZE).get_page(number)
+    rows = list(page.object_list)
+    dismissals = _dismissals(row.fingerprint for row in rows)
+    page.object_list = [(_finding(row), dismissals.get(row.fingerprint)) for row in rows]
+    return ReportPage(page, counts)
 
 
 class DismissError(Exception):

@@ -14,6 +14,7 @@ from monographs.models import (
     ComparisonCell,
     ComparisonReview,
     ConsistencyDismissal,
+    ContentGeneration,
     DrugClass,
     InternalLink,
     LegacyPath,
@@ -500,3 +501,27 @@ def test_the_names_read_for_cells_are_the_names_the_whole_index_finds(db):
     few = consistency.NameIndex.for_texts(texts)
     assert [few.named_in(t) for t in texts] == [whole.named_in(t) for t in texts]
     assert len(few.names) == 3 and len(whole.names) == 5  # only the names the texts hold
+
+
+def test_a_page_of_the_report_reads_its_findings_from_the_stored_run(db, client, monkeypatch):
+    monkeypatch.setattr(consistency, "PAGE_SIZE", 2)
+    for name in ("Aab", "Bab", "Cab", "Dab", "Eab"):
+        factories.drug(name)
+    client.force_login(make_user("bob", "Proof-readers"))
+    client.get(reverse("admin:consistency"))  # runs the checks and stores the run
+
+    def no_run():
+        raise AssertionError("the checks ran again")
+
+    monkeypatch.setattr(consistency, "findings", no_run)
+    third = client.get(reverse("admin:consistency"), {"page": 3}).content.decode()
+    assert "Eab has no" in third and "Aab has no" not in third and "5 findings to look at" in third
+    assert consistency.stored_open_count() == 5
+
+
+def test_a_change_readers_see_makes_the_stored_run_stale(db):
+    factories.drug("Barenab")
+    consistency.report_page(1)
+    assert consistency.stored_open_count() == 1
+    ContentGeneration.move_on()
+    assert consistency.stored_open_count() is None
