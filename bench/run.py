@@ -370,6 +370,48 @@ def bench_render(db_url: str) -> None:
     )
 
 
+def bench_consistency(databases: dict[int, str]) -> None:
+    """/admin/consistency/ at each size: the first page after a change (a whole run of the checks,
+    stored) and pages of the stored run; then the cost of publishing one revision, at each size in the
+    same run, so their growth can be read side by side (target: 1,000 → 20,000 grows < 2×)."""
+    publish = {}
+    for size, db_url in sorted(databases.items()):
+        log(f"consistency report and one publish, {size:,} monographs")
+        result = worker(env_for(db_url), "consistency")
+        stored = result["stored"]
+        slowest = max(page["p50"] for page in stored.values())
+        note = f"{result['findings']:,} findings, {result['pages']:,} pages; peak RSS {result['peak_rss_mb']:.0f} MB"
+        if size >= 20_000:
+            note += "; target < 1 s a page " + ("met" if slowest < 1 else "MISSED")
+        add(
+            "Consistency",
+            f"/admin/consistency/, {size:,} monographs (SQLite): a page of the stored run (first / middle / last)",
+            " / ".join(f"{page['p50'] * 1000:.0f} ms" for page in stored.values()) + f" (p50 of {result['requests']})",
+            note,
+        )
+        add(
+            "Consistency",
+            f"/admin/consistency/, {size:,} monographs (SQLite): first page after a change (checks run, stored)",
+            f"{result['run_s']:.2f} s (median of 3)",
+            "the dashboard never runs them; any published change makes the stored run stale",
+        )
+        publish[size] = result = worker(env_for(db_url), "publish")
+        kinds = ", ".join(f"{label} {s * 1000:.0f} ms" for label, s in result["by_kind"].items() if s is not None)
+        note = f"median of {result['published']} publishes ({kinds})"
+        smallest = min(publish)
+        if size != smallest:
+            growth = result["median_s"] / publish[smallest]["median_s"]
+            note += f"; {growth:.2f}× the {smallest:,}-monograph publish"
+            if smallest <= 1_000 and size >= 20_000:
+                note += "; target < 2× " + ("met" if growth < 2 else "MISSED")
+        add(
+            "Consistency",
+            f"publishing one revision through the workflow, {size:,} monographs (SQLite)",
+            f"{result['median_s'] * 1000:.0f} ms",
+            note,
+        )
+
+
 def create_pg_database(server: str, name: str) -> str:
     import psycopg
 
@@ -646,6 +688,7 @@ def main() -> int:
         bench_search(work, databases, loaded, keep={max(sizes)} if resume else set())
         bench_throughput(work, databases[min(sizes)], pages)
         bench_render(databases[min(sizes)])
+        bench_consistency(databases)  # last: it publishes into the import databases
     finally:
         stop_all()
         for size in sizes:  # a database left by an interrupted run (BENCH_WORK keeps the largest)

@@ -5,6 +5,8 @@
     python -m bench.worker page OUT_DIR
     python -m bench.worker search
     python -m bench.worker render
+    python -m bench.worker consistency
+    python -m bench.worker publish
 
 The database is whatever DATABASE_URL names; settings are bench.settings.  Each result carries the
 process's own peak RSS.
@@ -308,6 +310,104 @@ def do_render() -> dict:
     }
 
 
+def editors():
+    """An author, a proof-reader and a publisher of the bench (made once per database, kept)."""
+    from django.contrib.auth.models import Group, User
+
+    people = []
+    for name, group in (
+        ("bench-author", "Authors"),
+        ("bench-proof", "Proof-readers"),
+        ("bench-publisher", "Publishers"),
+    ):
+        user, _ = User.objects.get_or_create(username=name, defaults={"is_staff": True, "first_name": name})
+        user.groups.add(Group.objects.get(name=group))
+        people.append(User.objects.get(pk=user.pk))  # permissions read afresh
+    return people
+
+
+def do_consistency() -> dict:
+    """/admin/consistency/ as a proof-reader opens it: the first page after a change (the checks run and
+    their run is stored), then pages of the stored run (first, middle, last), each the median of a few."""
+    from django.test import Client
+
+    from monographs import consistency
+    from monographs.models import ConsistencyFinding
+
+    _, proof_reader, _ = editors()
+    client = Client(SERVER_NAME="127.0.0.1")
+    client.force_login(proof_reader)
+
+    def get(page: int) -> float:
+        start = time.perf_counter()
+        response = client.get("/admin/consistency/", {"page": page})
+        seconds = time.perf_counter() - start
+        if response.status_code != 200:
+            raise SystemExit(f"/admin/consistency/?page={page} answered {response.status_code}")
+        return seconds
+
+    get(1)  # warm-up: templates, URL resolver, connection
+    runs = []
+    for _ in range(3):
+        consistency.forget()
+        runs.append(get(1))
+    found = ConsistencyFinding.objects.count()
+    last = max(1, -(-found // consistency.PAGE_SIZE))
+    requests = max(5, min(PAGE_REQUESTS, 30))
+    pages = {}
+    for label, number in (("first", 1), ("middle", (last + 1) // 2), ("last", last)):
+        times = [get(number) for _ in range(requests)]
+        pages[label] = {"page": number, "p50": statistics.median(times), "max": max(times)}
+    return {
+        "findings": found,
+        "pages": last,
+        "run_s": statistics.median(runs),
+        "stored": pages,
+        "requests": requests,
+        "peak_rss_mb": peak_rss_mb(),
+    }
+
+
+def do_publish() -> dict:
+    """Publishing one revision through monographs/workflow.py, as the admin does: a draft started from
+    the live revision, submitted, approved, then published — only the publish timed (its transaction and
+    what runs when it commits: page store, search index, link graph, consistency records).  Monographs
+    with and without comparisons, chosen the same way at every size."""
+    from monographs import workflow
+    from monographs.models import Monograph, Revision
+
+    author, proof_reader, publisher = editors()
+    live = Revision.objects.live().filter(monograph__is_primary=True, monograph__topic__isnull=True)
+    with_tables = list(
+        live.filter(comparisons__isnull=False)
+        .order_by("monograph__slug")
+        .values_list("monograph_id", flat=True)
+        .distinct()[:3]
+    )
+    plain = list(
+        live.filter(comparisons__isnull=True).order_by("monograph__slug").values_list("monograph_id", flat=True)[:3]
+    )
+    times = {"with a comparison": [], "without": []}
+    for label, ids in (("with a comparison", with_tables), ("without", plain)):
+        for monograph in Monograph.objects.filter(pk__in=ids).order_by("slug"):
+            draft = workflow.start_draft(monograph, author)
+            draft.summary = draft.summary or f"{draft.title}: benchmark summary."  # an import may leave it empty
+            workflow.save_draft(draft, author, draft.version)
+            workflow.submit(draft, author, "Benchmark: the same text published again")
+            workflow.approve(draft, proof_reader)
+            start = time.perf_counter()
+            workflow.publish(draft, publisher, confirm_broken_links=True)
+            times[label].append(time.perf_counter() - start)
+    every = [t for ts in times.values() for t in ts]
+    return {
+        "monographs": Monograph.objects.count(),
+        "published": len(every),
+        "median_s": statistics.median(every),
+        "by_kind": {label: statistics.median(ts) if ts else None for label, ts in times.items()},
+        "peak_rss_mb": peak_rss_mb(),
+    }
+
+
 def main(argv: list[str]) -> None:
     task, *args = argv
     result = {
@@ -316,6 +416,8 @@ def main(argv: list[str]) -> None:
         "page": lambda: do_page(*args),
         "search": do_search,
         "render": do_render,
+        "consistency": do_consistency,
+        "publish": do_publish,
         "search-available": lambda: {"available": search_available()},
     }[task]()
     print("BENCH-RESULT " + json.dumps(result))

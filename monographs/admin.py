@@ -152,6 +152,43 @@ class DrugAdmin(ProposeChanges, admin.ModelAdmin):
     prepopulated_fields = {"slug": ["name"]}
     filter_horizontal = ["classes"]
     inlines = [BrandNameInline, AliasInline]
+    change_form_template = "admin/monographs/drug/change_form.html"
+
+    def get_urls(self):
+        view = self.admin_site.admin_view(self.retire_view)
+        return [path("<int:pk>/retire/", view, name="monographs_drug_retire")] + super().get_urls()
+
+    def retire_view(self, request, pk):
+        """Retiring a drug takes every live monograph of it off the site (workflow.retire_drug).  The
+        confirmation lists them and the links in other live monographs that lead to them, with what will
+        answer each once they are gone."""
+        drug = get_object_or_404(Drug, pk=pk)
+        if not request.user.has_perm("monographs.publish_revision"):
+            raise PermissionDenied
+        if request.method == "POST":
+            if not request.POST.get("confirm_retire"):
+                self.message_user(request, "Tick the box to confirm that the drug is retired.", messages.ERROR)
+                return HttpResponseRedirect(request.path)
+            try:
+                revisions = workflow.retire_drug(drug, request.user, request.POST.get("comment", ""))
+            except workflow.WorkflowError as exc:
+                self.message_user(request, str(exc), messages.ERROR)
+                return HttpResponseRedirect(request.path)
+            self.message_user(
+                request,
+                f"{drug} is retired: {len(revisions)} monograph{pluralize(len(revisions))} unpublished.",
+                messages.SUCCESS,
+            )
+            return HttpResponseRedirect(reverse("admin:monographs_drug_change", args=[drug.pk]))
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Retire {drug}",
+            "opts": self.model._meta,
+            "drug": drug,
+            "live_monographs": list(linkgraph.live_monographs_of(drug)),
+            "left_dangling": linkgraph.if_retired(drug),
+        }
+        return TemplateResponse(request, "admin/monographs/drug/retire.html", context)
 
 
 @admin.register(Topic)
@@ -817,19 +854,18 @@ class RevisionAdmin(admin.ModelAdmin):
         context = dict(extra_context or {})
         if revision is not None:
             live = revision.monograph.revisions.live().first()
+            moves = self.available_moves(request, revision)
             context.update(
                 {
                     "revision": revision,
                     "live": live,
-                    "actions_available": self.available_moves(request, revision),
+                    "actions_available": moves,
                     # A live revision too: an import publishes at once, and its missing files are listed here.
                     "broken_links": broken_links(revision)
                     if revision.status in (S.IN_REVIEW, S.APPROVED, S.PUBLISHED)
                     else [],
-                    # What unpublishing would leave pointing at nothing, listed in the Unpublish form.
-                    "left_dangling": linkgraph.left_dangling(revision.monograph)
-                    if revision.status == S.PUBLISHED
-                    else [],
+                    # What unpublishing would leave without its page, and what will answer it, in the form.
+                    "left_dangling": linkgraph.if_unpublished([revision.monograph]) if "unpublish" in moves else [],
                     "own_work": workflow.is_own_work(revision, request.user),
                     "editorial_warnings": revision.editorial_warnings(),
                     **_conversation(revision),
@@ -1049,6 +1085,10 @@ class ProposedChangeAdmin(admin.ModelAdmin):
             context.update(
                 {
                     "changes": proposals.changes(proposal.target, proposal.before, proposal.after),
+                    # Before anyone approves a change of address: the links it leaves, and what answers them.
+                    "left_dangling": linkgraph.if_changed(target, proposal.before, proposal.after)
+                    if target is not None and proposal.status == ProposedChange.Status.PROPOSED
+                    else None,
                     "buttons": [a for a in workflow.PROPOSAL_BUTTONS if workflow.may(proposal, a, request.user)],
                     "own_proposal": workflow.is_own_work(proposal, request.user),
                     "events": proposal.events.select_related("actor").order_by("sequence"),

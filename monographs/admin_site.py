@@ -1,7 +1,6 @@
 from django.contrib import admin, messages
 from django.contrib.admin.apps import AdminConfig
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -93,13 +92,12 @@ class DrugrefAdminSite(admin.AdminSite):
             else:
                 messages.success(request, "Finding dismissed; it stays dismissed until its evidence changes.")
             return HttpResponseRedirect(reverse("admin:consistency"))
-        report = consistency.report(cached=True)
-        page = Paginator(report.rows, consistency.PAGE_SIZE).get_page(request.GET.get("page"))
+        report = consistency.report_page(request.GET.get("page"))
         context = {
             **self.each_context(request),
             "title": "Consistency across monographs",
             "report": report,
-            "page": page,
+            "page": report.page,
             "headings": consistency.KINDS,
         }
         return TemplateResponse(request, "admin/consistency.html", context)

@@ -11,25 +11,29 @@ word for word.  Misspellings are left out: a recorded misspelling is a slip to c
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
-import logging
 import os
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from django.core.cache import cache
-from django.db import transaction
+from django.core.paginator import Page, Paginator
+from django.db import IntegrityError, transaction
+from django.db.models import Count, Q
+from django.db.models.functions import Lower
 from django.urls import reverse
 
-from .cache import worked_around
 from .models import (
     Alias,
     BrandName,
     ComparisonReview,
     ConsistencyDismissal,
+    ConsistencyFinding,
+    ConsistencyRun,
+    ContentGeneration,
     Drug,
     DrugClass,
     Monograph,
@@ -171,6 +175,7 @@ _LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
 _EMPHASIS = re.compile(r"[*_`]+")
 _MARKUP = re.compile(r"[>|]+")
 _SENTENCE_END = re.compile(r"(?<=[.!?;])\s+|\n+")
+_TOKEN = re.compile(r"\w+")  # a word as search.words splits them, with its place in the text
 
 
 def interaction_section(body: str, word: str = "interaction") -> str | None:
@@ -198,22 +203,54 @@ def sentences(text: str) -> list[str]:
 
 
 class NameIndex:
-    """Every drug's names (INN, brands, synonyms and former names) as sequences of search words."""
+    """Every drug's names (INN, brands, synonyms and former names) as sequences of search words.
 
-    def __init__(self):
+    `NameIndex.for_texts(texts)` holds only the names those texts could contain, read by an indexed
+    lookup of each phrase of up to NAME_WORDS words (as written, and as its words): what a publish
+    reads to find the drugs a comparison's cells name, a few rows whatever the size of the reference.
+    A name written in a cell with other punctuation than its record's ("co trimoxazole" for
+    "co-trimoxazole") is found by the whole index but not by this one."""
+
+    NAME_WORDS = 5
+
+    def __init__(self, rows=None):
         self.names: dict[tuple[str, ...], set[int]] = defaultdict(set)
-        self.drugs: dict[int, str] = dict(Drug.objects.values_list("pk", "name"))
-        rows = [
-            *((pk, name) for pk, name in self.drugs.items()),
-            *BrandName.objects.values_list("drug_id", "name"),
-            *Alias.objects.exclude(kind=Alias.Kind.MISSPELLING).values_list("drug_id", "name"),
-        ]
+        if rows is None:
+            self.drugs: dict[int, str] = dict(Drug.objects.values_list("pk", "name"))
+            rows = [
+                *((pk, name) for pk, name in self.drugs.items()),
+                *BrandName.objects.values_list("drug_id", "name"),
+                *Alias.objects.exclude(kind=Alias.Kind.MISSPELLING).values_list("drug_id", "name"),
+            ]
+        else:
+            self.drugs = {}
         for drug_id, name in rows:
             key = tuple(words(name))
             if key:
                 self.names[key].add(drug_id)
         self.longest = max((len(key) for key in self.names), default=0)
         self.first = {key[0] for key in self.names}
+
+    @classmethod
+    def for_texts(cls, texts) -> NameIndex:
+        phrases = set()
+        for text in texts:
+            spans = [(m.start(), m.end(), m.group().casefold()) for m in _TOKEN.finditer(text)]
+            for i in range(len(spans)):
+                for j in range(i, min(i + cls.NAME_WORDS, len(spans))):
+                    phrases.add(text[spans[i][0] : spans[j][1]].lower())
+                    phrases.add(" ".join(word for _, _, word in spans[i : j + 1]))
+        rows, phrases = [], sorted(phrases)
+        for start in range(0, len(phrases), 500):  # under every database's limit of query parameters
+            chunk = phrases[start : start + 500]
+            for id_field, names in (
+                ("pk", Drug.objects),
+                ("drug_id", BrandName.objects),
+                ("drug_id", Alias.objects.exclude(kind=Alias.Kind.MISSPELLING)),
+            ):
+                found = names.annotate(folded=Lower("name")).filter(folded__in=chunk)
+                rows += found.values_list(id_field, "name")
+        return cls(rows)
 
     def named_in(self, text: str) -> set[int]:
         found, tokens = set(), words(text)
@@ -352,27 +389,32 @@ def contraindicated_classes_one_sided() -> list[Finding]:
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)?(?:\s*(?:mg|mcg|µg|g|ml|mL|%|IU|units?|hours?|h|days?|weeks?|months?|years?)\b)?")
 
 
-def record_reviews(monograph: Monograph) -> None:
-    """The live comparisons of `monograph` were proof-read with its live revision: each drug column is
+def record_reviews(monograph: Monograph, index: NameIndex | None = None) -> None:
+    """The live comparisons of `monograph` were proof-read with its live revision: each drug the comparison
+    names — as a column, or in its cells' text (by INN, brand or alias, matched as NameIndex matches) — is
     recorded as checked against that drug's live primary revision (kept when already recorded)."""
     revision = Revision.objects.live().filter(monograph=monograph).first()
     if revision is None:
         return
-    for comparison in revision.comparisons.prefetch_related("subjects"):
-        for subject in comparison.subjects.all():
-            if subject.drug_id is None:
-                continue
-            live = (
-                Revision.objects.live().filter(monograph__drug_id=subject.drug_id, monograph__is_primary=True).first()
-            )
-            ComparisonReview.objects.get_or_create(
-                comparison=comparison, drug_id=subject.drug_id, defaults={"against": live}
-            )
+    comparisons = list(revision.comparisons.prefetch_related("subjects__cells"))
+    cells = {c.pk: [cell.text for s in c.subjects.all() for cell in s.cells.all() if cell.text] for c in comparisons}
+    if index is None and any(cells.values()):
+        index = NameIndex.for_texts(text for texts in cells.values() for text in texts)
+    for comparison in comparisons:
+        named = {subject.drug_id for subject in comparison.subjects.all() if subject.drug_id is not None}
+        for text in cells[comparison.pk]:
+            named |= index.named_in(text)
+        for drug_id in sorted(named):
+            live = Revision.objects.live().filter(monograph__drug_id=drug_id, monograph__is_primary=True).first()
+            ComparisonReview.objects.get_or_create(comparison=comparison, drug_id=drug_id, defaults={"against": live})
 
 
 def record_all_reviews() -> None:
-    for monograph in Monograph.objects.filter(revisions__status=Revision.Status.PUBLISHED):
-        record_reviews(monograph)
+    index = NameIndex()  # read once for every comparison
+    for monograph in Monograph.objects.filter(
+        revisions__status=Revision.Status.PUBLISHED, revisions__comparisons__isnull=False
+    ).distinct():
+        record_reviews(monograph, index)
 
 
 def _covers(label: str, heading: str) -> bool:
@@ -403,13 +445,13 @@ def _numbers_by_section(body: str, labels: list[str]) -> dict[str, list[str]]:
 
 
 def comparisons_stale() -> list[Finding]:
-    """A live comparison with drug X as a column, reviewed against an earlier live revision of X's
-    primary monograph whose numbers, in the sections the comparison's rows cover, have changed since."""
+    """A live comparison naming drug X (as a column or in its cells), reviewed against an earlier live
+    revision of X's primary monograph whose numbers, in the sections the comparison's rows cover, have changed since."""
     live = dict(Revision.objects.live().filter(monograph__is_primary=True).values_list("monograph__drug_id", "pk"))
     reviews = (
         ComparisonReview.objects.filter(comparison__revision__status=Revision.Status.PUBLISHED, against__isnull=False)
         .select_related("comparison__revision__monograph", "drug", "against")
-        .prefetch_related("comparison__attributes")
+        .prefetch_related("comparison__attributes", "comparison__subjects")
         .order_by("comparison__caption", "drug__name")
     )
     findings = []
@@ -429,12 +471,14 @@ def comparisons_stale() -> list[Finding]:
         if not changes:
             continue
         comparison, drug = review.comparison, review.drug
+        column = any(subject.drug_id == drug.pk for subject in comparison.subjects.all())
         findings.append(
             Finding(
                 "comparison_stale",
                 f"comparison:{review.pk}:{now_live}",
-                f"“{comparison.caption}” was checked against {drug.name} r{review.against.number}; "
-                f"r{current.number} changed numbers it covers: re-check it.",
+                f"“{comparison.caption}”{'' if column else f' names {drug.name} in its cells and'} was checked "
+                f"against {drug.name} r{review.against.number}; r{current.number} changed numbers it covers: "
+                "re-check it.",
                 changes,
                 (
                     (
@@ -489,50 +533,79 @@ def findings() -> list[Finding]:
 
 
 # The findings of the last run, shared by the dashboard and the report: every check reads every live
-# monograph, too much for each dashboard view.  Dropped whenever content readers see changes
-# (`on_content_changed`); changes that announce nothing (a class added in the admin) show within
-# CACHE_SECONDS.  Dismissing always checks against a fresh run.
-CACHE_KEY = "drugref:consistency-findings"
-CACHE_SECONDS = 5 * 60
-logger = logging.getLogger(__name__)
+# monograph, too much for each dashboard view or each page of the report.  A run is stored in the
+# database (ConsistencyRun, ConsistencyFinding), so a page reads its own findings only; it is used while
+# the content generation it was made with is current (any change readers see moves it on) and for at
+# most RUN_SECONDS (changes that announce nothing: a class added in the admin).  Dismissing always
+# checks against a fresh run.
+RUN_SECONDS = 5 * 60
+
+
+def _current_run() -> ConsistencyRun | None:
+    run = ConsistencyRun.objects.order_by("-pk").first()
+    if (
+        run is None
+        or run.generation != ContentGeneration.value()
+        or now() - run.ran_at > dt.timedelta(seconds=RUN_SECONDS)
+    ):
+        return None
+    return run
+
+
+def run_and_store() -> list[Finding]:
+    """Run every check and store the run (replacing the last one)."""
+    generation = ContentGeneration.value()  # before reading: a change made meanwhile makes the run stale
+    found = findings()
+    rows = [
+        ConsistencyFinding(
+            position=position,
+            kind=f.kind,
+            key=f.key[:500],
+            fingerprint=f.fingerprint,
+            message=f.message,
+            evidence=list(f.evidence),
+            fixes=[list(fix) for fix in f.fixes],
+            review=f.review,
+        )
+        for position, f in enumerate(found, start=1)
+    ]
+    try:
+        with transaction.atomic():
+            ConsistencyRun.objects.all().delete()
+            ConsistencyFinding.objects.all().delete()
+            ConsistencyFinding.objects.bulk_create(rows, batch_size=1000)
+            ConsistencyRun.objects.create(generation=generation, findings=len(rows))
+    except IntegrityError:  # another process stored its run at the same moment: theirs is as good
+        pass
+    return found
+
+
+def _finding(row: ConsistencyFinding) -> Finding:
+    finding = Finding(
+        row.kind, row.key, row.message, tuple(row.evidence), tuple(tuple(fix) for fix in row.fixes), review=row.review
+    )
+    finding.__dict__["fingerprint"] = row.fingerprint  # stored with it (the basis it hashes is not)
+    return finding
 
 
 def cached_findings() -> list[Finding]:
-    try:
-        found = cache.get(CACHE_KEY)
-    except Exception:  # noqa: BLE001 - a cache outage costs time, never the report
-        worked_around(logger, "cache unavailable; consistency checks run uncached")
-        return findings()
-    if found is None:
-        found = findings()
-        for finding in found:
-            finding.fingerprint  # noqa: B018 - computed once, and stored with the finding
-        try:
-            cache.set(CACHE_KEY, found, CACHE_SECONDS)
-        except Exception:  # noqa: BLE001
-            worked_around(logger, "cache unavailable; consistency findings not stored")
-    return found
+    """Every finding of the stored run, running the checks when it is stale."""
+    if _current_run() is None:
+        return run_and_store()
+    return [_finding(row) for row in ConsistencyFinding.objects.order_by("position")]
 
 
 def stored_open_count() -> int | None:
     """The number of findings not dismissed, from the stored run; None when there is none (the dashboard
     never runs the checks itself: at 20,000 monographs a run takes many seconds)."""
-    try:
-        found = cache.get(CACHE_KEY)
-    except Exception:  # noqa: BLE001
-        worked_around(logger, "cache unavailable; consistency count not shown")
+    if _current_run() is None:
         return None
-    if found is None:
-        return None
-    dismissed = set(ConsistencyDismissal.objects.values_list("fingerprint", flat=True))  # a few, made by hand
-    return sum(finding.fingerprint not in dismissed for finding in found)
+    dismissed = ConsistencyDismissal.objects.values("fingerprint")
+    return ConsistencyFinding.objects.exclude(fingerprint__in=dismissed).count()
 
 
 def forget() -> None:
-    try:
-        cache.delete(CACHE_KEY)
-    except Exception:  # noqa: BLE001 - nothing stored, then, and nothing stale
-        worked_around(logger, "cache unavailable; consistency findings not dropped")
+    ConsistencyRun.objects.all().delete()  # one row: the findings stay until the next run replaces them
 
 
 def on_content_changed(sender, monographs=(), drugs=(), **kwargs) -> None:
@@ -569,12 +642,54 @@ class Report:
         return [(kind, heading, *tally[kind]) for kind, heading in KINDS.items() if kind in tally]
 
 
+def _dismissals(fingerprints=None) -> dict[str, ConsistencyDismissal]:
+    # Dismissals are made by hand, one at a time: few beside the findings.
+    found = ConsistencyDismissal.objects.select_related("dismissed_by")
+    if fingerprints is not None:
+        found = found.filter(fingerprint__in=list(fingerprints))
+    return {d.fingerprint: d for d in found}
+
+
 def report(cached: bool = False) -> Report:
     """Every finding in the order of KINDS, each with the dismissal that matches its evidence (if any)."""
     found = cached_findings() if cached else findings()
-    # Dismissals are made by hand, one at a time: few beside the findings, read all at once.
-    dismissals = {d.fingerprint: d for d in ConsistencyDismissal.objects.select_related("dismissed_by")}
+    dismissals = _dismissals()
     return Report([(finding, dismissals.get(finding.fingerprint)) for finding in found])  # CHECKS: KINDS' order
+
+
+@dataclass
+class ReportPage:
+    """One page of the stored run: what /admin/consistency/ shows, read by the database a page at a time."""
+
+    page: Page  # its object_list: (Finding, ConsistencyDismissal | None) in the order of KINDS
+    counts: list[tuple[str, str, int, int]]  # (kind, heading, open, dismissed) for each kind with findings
+
+    @property
+    def open_count(self) -> int:
+        return sum(open_ for _, _, open_, _ in self.counts)
+
+    @property
+    def dismissed_count(self) -> int:
+        return sum(dismissed for _, _, _, dismissed in self.counts)
+
+
+def report_page(number) -> ReportPage:
+    """A page of the stored run (made first when stale): PAGE_SIZE findings and the counts by kind."""
+    if _current_run() is None:
+        run_and_store()
+    dismissed = list(ConsistencyDismissal.objects.values_list("fingerprint", flat=True))
+    tally = {
+        row["kind"]: (row["total"] - row["dismissed"], row["dismissed"])
+        for row in ConsistencyFinding.objects.order_by()
+        .values("kind")
+        .annotate(total=Count("pk"), dismissed=Count("pk", filter=Q(fingerprint__in=dismissed)))
+    }
+    counts = [(kind, heading, *tally[kind]) for kind, heading in KINDS.items() if kind in tally]
+    page = Paginator(ConsistencyFinding.objects.order_by("position"), PAGE_SIZE).get_page(number)
+    rows = list(page.object_list)
+    dismissals = _dismissals(row.fingerprint for row in rows)
+    page.object_list = [(_finding(row), dismissals.get(row.fingerprint)) for row in rows]
+    return ReportPage(page, counts)
 
 
 class DismissError(Exception):

@@ -1257,6 +1257,7 @@ class InternalLink(models.Model):
         MONOGRAPH = "monograph", "monograph"
         CLASS = "class", "drug class"
         COMPARISON = "comparison", "comparison"
+        TOPIC = "topic", "topic"
         PATH = "path", "other path (legacy or unknown)"
 
     source = models.ForeignKey(Monograph, on_delete=models.CASCADE, related_name="links_out")
@@ -1299,9 +1300,10 @@ class ConsistencyDismissal(models.Model):
 
 
 class ComparisonReview(models.Model):
-    """The live revision of a drug's primary monograph that a comparison naming the drug (as a column)
-    was last checked against: set when the comparison's revision goes live, moved on when a proof-reader
-    confirms the comparison after the drug's monograph changed (monographs/consistency.py)."""
+    """The live revision of a drug's primary monograph that a comparison naming the drug (as a column or
+    in its cells' text) was last checked against: set when the comparison's revision goes live, moved on
+    when a proof-reader confirms the comparison after the drug's monograph changed
+    (monographs/consistency.py)."""
 
     comparison = models.ForeignKey(Comparison, on_delete=models.CASCADE, related_name="reviews")
     drug = models.ForeignKey(Drug, on_delete=models.CASCADE, related_name="+")
@@ -1316,6 +1318,41 @@ class ComparisonReview(models.Model):
 
     def __str__(self):
         return f"{self.comparison} checked against {self.against}"
+
+
+class ConsistencyRun(models.Model):
+    """When the stored run of the consistency checks was made, and with which content generation: the
+    report and the dashboard read it while no change readers can see has been made since (and for at most
+    consistency.RUN_SECONDS, for changes that announce nothing).  At most one row."""
+
+    ran_at = models.DateTimeField(default=now)
+    generation = models.BigIntegerField(help_text="ContentGeneration when the run began")
+    findings = models.PositiveIntegerField()
+
+    def __str__(self):
+        return f"consistency run of {self.ran_at:%Y-%m-%d %H:%M}: {self.findings} findings"
+
+
+class ConsistencyFinding(models.Model):
+    """One finding of the stored run (monographs/consistency.py), in the report's order: derived data,
+    replaced by each run and never in fixtures, so that a page of the report reads its own findings
+    from the database instead of the whole run."""
+
+    position = models.PositiveIntegerField(unique=True)
+    kind = models.CharField(max_length=40)
+    key = models.CharField(max_length=500)
+    fingerprint = models.CharField(max_length=64, db_index=True)
+    message = models.TextField()
+    evidence = models.JSONField(default=list)
+    fixes = models.JSONField(default=list, help_text="[label, admin model name, pk] of each place to fix it")
+    review = models.IntegerField(null=True, blank=True, help_text="A stale comparison's ComparisonReview")
+
+    class Meta:
+        ordering = ["position"]
+        indexes = [models.Index(fields=["kind", "position"], name="finding_kind_position")]
+
+    def __str__(self):
+        return f"{self.kind} {self.key}"
 
 
 class RenderedRevision(models.Model):

@@ -250,11 +250,7 @@ def _apply_drug(drug: Drug, before: dict, after: dict) -> dict:
                 model.objects.filter(pk=row["id"], drug=drug).update(**values)
             else:
                 model.objects.create(drug=drug, **values)
-    redirects = []
-    if before["slug"] != after["slug"]:
-        primary = Monograph.objects.filter(drug=drug, is_primary=True).first()
-        if primary is not None:
-            redirects.append(_redirect(f"/drugs/{before['slug']}", primary))
+    redirects = [_redirect(path, monograph) for path, monograph in redirects_made(drug, before, after)]
     return {"drugs": [drug], "redirects": redirects}
 
 
@@ -268,15 +264,11 @@ def _apply_class(drug_class: DrugClass, after: dict) -> dict:
 
 
 def _apply_topic(topic: Topic, before: dict, after: dict) -> dict:
+    made = redirects_made(topic, before, after)  # read before the topic's slug changes
     topic.name, topic.slug = after["name"], after["slug"]
     topic.save()
-    levels = list(topic.monographs.all())
-    redirects = []
-    if before["slug"] != after["slug"]:  # every level's old address leads to the level
-        for monograph in levels:
-            path = Monograph.LEVEL_PATHS[monograph.level]
-            redirects.append(_redirect(f"/topics/{before['slug']}/{path}", monograph))
-    return {"drugs": [], "monographs": levels, "redirects": redirects}
+    redirects = [_redirect(path, monograph) for path, monograph in made]
+    return {"drugs": [], "monographs": list(topic.monographs.all()), "redirects": redirects}
 
 
 def _apply_monograph(monograph: Monograph, before: dict, after: dict) -> dict:
@@ -290,11 +282,26 @@ def _apply_monograph(monograph: Monograph, before: dict, after: dict) -> dict:
     LegacyPath.objects.filter(monograph=monograph).exclude(path__in=after["legacy_paths"]).delete()
     for path in after["legacy_paths"]:
         _redirect(path, monograph)
-    redirects = []
-    if before["slug"] != after["slug"]:
-        redirects.append(_redirect(f"/monographs/{before['slug']}", monograph))
+    redirects = [_redirect(path, monograph) for path, monograph in redirects_made(monograph, before, after)]
     drugs = [drug for drug in (old_drug, monograph.drug) if drug is not None]
     return {"drugs": drugs, "monographs": [monograph], "redirects": redirects}
+
+
+def redirects_made(obj, before: dict, after: dict) -> list[tuple[str, Monograph]]:
+    """The old addresses a change of slug leaves answering with a redirect (path, monograph it leads to):
+    what `apply` records, and what the proposal's page tells its reviewer (monographs/linkgraph.py).
+    A class's old address is not kept: nothing redirects it."""
+    if before.get("slug") == after.get("slug"):
+        return []
+    old = before["slug"]
+    if isinstance(obj, Drug):
+        primary = Monograph.objects.filter(drug=obj, is_primary=True).first()
+        return [(f"/drugs/{old}", primary)] if primary is not None else []
+    if isinstance(obj, Topic):  # every level's old address leads to the level
+        return [(f"/topics/{old}/{Monograph.LEVEL_PATHS[m.level]}", m) for m in obj.monographs.all()]
+    if isinstance(obj, Monograph):
+        return [(f"/monographs/{old}", obj)]
+    return []
 
 
 def _redirect(path: str, monograph: Monograph) -> str:

@@ -470,6 +470,20 @@ def unpublish(revision: Revision, user, comment: str) -> None:
     _refresh(revision, locked)
 
 
+def retire_drug(drug, user, comment: str) -> list[Revision]:
+    """Take a drug off the site: every live revision of its monographs is unpublished (each an
+    `unpublish`, with its checks and its event), all or none."""
+    if not comment.strip():
+        raise WorkflowError("Say why the drug is retired.")
+    with transaction.atomic():
+        revisions = list(Revision.objects.live().filter(monograph__drug=drug).select_related("monograph"))
+        if not revisions:
+            raise WorkflowError(f"Nothing of {drug} is live: there is nothing to retire.")
+        for revision in revisions:
+            unpublish(revision, user, comment)
+    return revisions
+
+
 def publish_import(monograph: Monograph, *, at: dt.datetime, comment: str, supersede_comment: str, credits, **content):
     """The importer's publish: a source document's content goes live as a new revision, superseding the
     live one.  The document's own authorship is its sign-off, so its credits are signed as they stand.

@@ -11,8 +11,10 @@ from monographs import consistency, linkgraph, workflow
 from monographs.models import (
     Alias,
     BrandName,
+    ComparisonCell,
     ComparisonReview,
     ConsistencyDismissal,
+    ContentGeneration,
     DrugClass,
     InternalLink,
     LegacyPath,
@@ -447,3 +449,79 @@ def test_the_report_lists_findings_in_the_order_of_their_kinds(db):
     BrandName.objects.create(drug=Monograph.objects.get(slug="betamab").drug, name="Sharex", slug="sharex-2")
     kinds = [finding.kind for finding, _ in consistency.report().rows]
     assert kinds == ["interaction_one_sided", "brand_shared", "primary_missing"]
+
+
+# Stale comparisons: drugs named only in the cells ----------------------------------------------
+
+
+def cell_web(cell: str):
+    """Yotamab's comparison has Yotamab and Zetamab as columns and a "Dose" row; one cell reads `cell`.
+    Xenomab (brand Xenobrand) is no column of it.  Published through the workflow while Xenomab r1 is live."""
+    x = factories.drug("Xenomab", brands=["Xenobrand"])
+    y, z = factories.drug("Yotamab"), factories.drug("Zetamab")
+    xm = factories.monograph(x, body=X_BODY)
+    ym = factories.monograph(y, body="## Dosage\n\n5 mg yearly.", status=S.APPROVED, proof_reader=None)
+    rev = ym.revisions.get()
+    table = factories.comparison(rev, "y-vs-z", [y, z], attributes=("Dose",))
+    ComparisonCell.objects.filter(subject__comparison=table, subject__position=2).update(text=cell)
+    workflow.publish(rev, make_user("carol", "Publishers"), confirm_broken_links=True)
+    return xm
+
+
+@pytest.mark.parametrize("cell", ["Half the dose of Xenomab.", "As for **XENOBRAND** (see its label)."])
+def test_a_comparison_naming_a_drug_in_its_cells_records_its_live_revision(db, cell):
+    xm = cell_web(cell)
+    assert ComparisonReview.objects.get(drug=xm.drug).against == xm.live_revision
+
+
+def test_a_comparison_naming_a_drug_in_its_cells_is_stale_when_its_numbers_change(db, client):
+    xm = cell_web("Half the dose of Xenomab.")
+    factories.publish_new_revision(xm, body=X_BODY.replace("60 mg", "120 mg"))
+    [finding] = consistency.comparisons_stale()
+    assert finding.evidence == ("Dose: was 60 mg, 6 months; now 120 mg, 6 months",)
+    assert "names Xenomab in its cells" in finding.message and "Xenomab r1" in finding.message
+    client.force_login(make_user("bob", "Proof-readers"))
+    page = client.get(reverse("admin:consistency")).content.decode()
+    assert "names Xenomab in its cells" in page and "now 120 mg" in page
+
+
+def test_a_comparison_whose_cells_do_not_name_the_drug_is_not_stale(db):
+    xm = cell_web("Half the dose of the others.")
+    factories.publish_new_revision(xm, body=X_BODY.replace("60 mg", "120 mg"))
+    assert not ComparisonReview.objects.filter(drug=xm.drug).exists()
+    assert consistency.comparisons_stale() == []
+
+
+def test_the_names_read_for_cells_are_the_names_the_whole_index_finds(db):
+    factories.drug("Xenomab", brands=["Xeno Brand"])
+    factories.drug("Otherab")
+    factories.drug("Unnamedab", brands=["Unbrand"])
+    texts = ["Like xeno brand, not otherab-like", "Xenomab's dose"]
+    whole = consistency.NameIndex()
+    few = consistency.NameIndex.for_texts(texts)
+    assert [few.named_in(t) for t in texts] == [whole.named_in(t) for t in texts]
+    assert len(few.names) == 3 and len(whole.names) == 5  # only the names the texts hold
+
+
+def test_a_page_of_the_report_reads_its_findings_from_the_stored_run(db, client, monkeypatch):
+    monkeypatch.setattr(consistency, "PAGE_SIZE", 2)
+    for name in ("Aab", "Bab", "Cab", "Dab", "Eab"):
+        factories.drug(name)
+    client.force_login(make_user("bob", "Proof-readers"))
+    client.get(reverse("admin:consistency"))  # runs the checks and stores the run
+
+    def no_run():
+        raise AssertionError("the checks ran again")
+
+    monkeypatch.setattr(consistency, "findings", no_run)
+    third = client.get(reverse("admin:consistency"), {"page": 3}).content.decode()
+    assert "Eab has no" in third and "Aab has no" not in third and "5 findings to look at" in third
+    assert consistency.stored_open_count() == 5
+
+
+def test_a_change_readers_see_makes_the_stored_run_stale(db):
+    factories.drug("Barenab")
+    consistency.report_page(1)
+    assert consistency.stored_open_count() == 1
+    ContentGeneration.move_on()
+    assert consistency.stored_open_count() is None

@@ -8,7 +8,13 @@ one version never travels into a database of another.
 
 from django.core.management.commands import dumpdata
 
-DERIVED = ["monographs.searchentry", "monographs.searchword", "monographs.renderedrevision"]
+DERIVED = [
+    "monographs.searchentry",
+    "monographs.searchword",
+    "monographs.renderedrevision",
+    "monographs.consistencyrun",  # the stored run of the consistency checks
+    "monographs.consistencyfinding",
+]
 
 
 class Command(dumpdata.Command):
