@@ -1,13 +1,16 @@
 """The one renderer: Markdown → sanitised HTML, also behind the admin's live preview."""
 
+from html import unescape
+
 import pytest
 from django.conf import settings
+from django.utils.html import strip_tags
 from django.utils.module_loading import import_string
 from hypothesis import given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
-from monographs.rendering import render_document, render_inline, render_markdown
+from monographs.rendering import html_text, render_document, render_inline, render_markdown
 
 from .conftest import make_user
 from .xss import corpus, problems
@@ -146,3 +149,14 @@ def test_a_reused_converter_carries_nothing_from_one_document_to_the_next():
     assert "footnote" not in second.html and "<abbr" not in second.html
     assert [(t["id"], t["name"]) for t in second.toc] == [("dose", "Dose")]  # not "dose_1"
     assert render_markdown("Plain.") == "<p>Plain.</p>"
+
+
+TEXT_PIECES = ['[a](/x "t>q")', "&amp; &lt;b&gt;", "a<b", "`<i>`", "*x*y", "> quote"]
+
+
+@hypothesis_settings(max_examples=200, deadline=None)
+@given(st.lists(st.one_of(FRAGMENTS, st.sampled_from(TEXT_PIECES)), max_size=12))
+def test_html_text_reads_rendered_html_as_an_html_parser_does(pieces):
+    """The regular expression that strips the renderer's tags gives the text Django's strip_tags gives."""
+    html = render_markdown("".join(pieces))
+    assert html_text(html) == " ".join(unescape(strip_tags(html.replace("<", " <"))).split())
