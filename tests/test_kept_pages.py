@@ -17,7 +17,7 @@ from monographs.pagecache import KEPT, KeptPages, content_changed
 
 from . import factories
 from .conftest import make_user
-from .test_workflow import NEW_DOSE, to_approved
+from .test_workflow import NEW_DOSE, publish_new_dose
 
 pytestmark = pytest.mark.django_db
 DOWN_CACHE = {"default": {"BACKEND": "tests.broken_cache.DownCache"}}
@@ -53,13 +53,7 @@ def test_a_publish_shows_at_once_during_the_outage(client, seeded, settings):
     served(client)
     settings.CACHES = DOWN_CACHE
     served(client)
-    alice, bob, carol = (
-        make_user("alice", "Authors"),
-        make_user("bob", "Proof-readers"),
-        make_user("carol", "Publishers"),
-    )
-    draft = to_approved(Monograph.objects.get(slug="denosumab").start_draft(alice), alice, bob)
-    draft.publish(carol)
+    publish_new_dose()
     assert NEW_DOSE.split("** ")[1] in client.get(PAGES[0]).content.decode()
 
 
