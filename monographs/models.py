@@ -20,12 +20,13 @@ from django.contrib.postgres.search import SearchVectorField
 from django.db import connection, models
 from django.db.models import Q
 from django.db.models.functions import Lower
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
 from markdownx.models import MarkdownxField
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
+
+from .addresses import address
 
 _NAME_WORD = re.compile(r"[^\W\d_]+")
 
@@ -134,7 +135,7 @@ class DrugClass(models.Model):
         return (self.slug,)
 
     def get_absolute_url(self):
-        return reverse("monographs:class", args=[self.slug])
+        return address("monographs:class", self.slug)
 
     def ancestors(self) -> list[DrugClass]:
         chain, node, seen = [], self.parent, {self.pk}
@@ -300,7 +301,7 @@ class Drug(models.Model):
         return (self.slug,)
 
     def get_absolute_url(self):
-        return reverse("monographs:drug", args=[self.slug])
+        return address("monographs:drug", self.slug)
 
 
 class Alias(models.Model):
@@ -422,7 +423,7 @@ class Topic(models.Model):
         return (self.slug,)
 
     def get_absolute_url(self):
-        return reverse("monographs:topic", args=[self.slug])
+        return address("monographs:topic", self.slug)
 
 
 class MonographQuerySet(models.QuerySet):
@@ -523,15 +524,15 @@ class Monograph(models.Model):
         if self.topic_id is not None:
             return self.topic_level_url(self.topic.slug, self.level)
         if self.is_primary:
-            return reverse("monographs:drug", args=[self.drug.slug])
-        return reverse("monographs:monograph", args=[self.slug])
+            return address("monographs:drug", self.drug.slug)
+        return address("monographs:monograph", self.slug)
 
     @classmethod
     def topic_level_url(cls, topic_slug: str, level: int) -> str:
         path = cls.LEVEL_PATHS[level]
         if not path:
-            return reverse("monographs:topic", args=[topic_slug])
-        return reverse("monographs:topic_level", args=[topic_slug, path])
+            return address("monographs:topic", topic_slug)
+        return address("monographs:topic_level", topic_slug, path)
 
     def kind_label(self) -> str:
         """What readers are told the page is: its kind, or for a topic its reading level."""
@@ -1039,7 +1040,7 @@ class Comparison(models.Model):
     natural_key.dependencies = ["monographs.revision"]
 
     def get_absolute_url(self):
-        return reverse("monographs:comparison", args=[self.slug])
+        return address("monographs:comparison", self.slug)
 
     def rows(self) -> list[tuple[ComparisonAttribute, list[ComparisonCell | None]]]:
         """Attributes with their cells in subject order (uses prefetched rows when present)."""
