@@ -129,6 +129,9 @@ DATABASES = {
 # waits 5 s by default, and a page makes three or four calls); monographs.cache then leaves Redis alone for
 # `outage_pause` seconds, so the pages that follow render uncached at once.
 REDIS_CACHE_OPTIONS = {"socket_connect_timeout": 0.5, "socket_timeout": 0.5, "outage_pause": 10}
+# While the cache is down, each process serves its own copies of the pages it served lately, checked
+# against the page's stamp (monographs/pagecache.py, KeptPages): at most this many bytes per process.
+KEPT_PAGES_BYTES = env_int("KEPT_PAGES_BYTES", 8 * 1024 * 1024)
 if os.environ.get("REDIS_URL"):
     CACHES = {
         "default": {

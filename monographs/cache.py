@@ -1,7 +1,8 @@
 """drugref's Redis cache: Django's RedisCache, with timeouts and a short memory of an outage.
 
-Every use of the cache in drugref falls back to working without it (pages render uncached, log-in goes
-unthrottled), so a cache outage may cost speed but never a page.  Two things would still turn an outage
+Every use of the cache in drugref falls back to working without it (each process serves its own copies
+of the pages it served lately or renders them, see monographs/pagecache.py; log-in throttling counts in
+the database), so a cache outage may cost speed but never a page.  Two things would still turn an outage
 into errors under load, and this backend removes both:
 
 - a frozen Redis (paused, or packets dropped) makes redis-py wait out its socket timeout, 5 s by

@@ -10,16 +10,27 @@ not in a cache, a change made by another process — another app server, an impo
 from cron — is seen by every server as soon as it commits, even with the local-memory cache.
 
 A cache hit costs one small query (the stamp and the generation together, see
-`Revision.objects.live_stamp`), like a flatpage, and one cache read.  If the cache is down, pages render
-as if uncached.
+`Revision.objects.live_stamp`), like a flatpage, and one cache read.
+
+If the cache is down (Redis stopped or frozen: monographs/cache.py then refuses calls at once for a
+while), each process serves the copies it kept of the pages it served lately (`KeptPages`), checked
+against the same stamp, so a publish made anywhere still shows on the next request; a page it has no
+fresh copy of is rendered and kept.  An outage therefore costs one render per page per process, not one
+per request (issue 14: every request rendered, and an outage cost two thirds of the throughput).  The
+copies are consulted only when the shared cache fails: with it up, it alone answers, so what it holds
+(and clearing it) means what it says.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
+import threading
+import time
+from collections import OrderedDict
 from functools import wraps
 
+from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpResponse
 
@@ -48,6 +59,61 @@ def page_key(request) -> str:
     return "drugref:html:" + hashlib.sha256(address.encode()).hexdigest()[:32]
 
 
+class KeptPages:
+    """This process's copies of the pages it served lately, each with its stamp, for a cache outage.
+
+    Bounded by size (`settings.KEPT_PAGES_BYTES`, 0 keeps nothing): the least recently served pages
+    go first.  A copy is only served under the stamp it was kept with, and the caller reads the stamp
+    from the database on every request; like the shared cache's, a copy is served for PAGE_SECONDS
+    after it was kept at most (a database restored from a backup may bring back a stamp).
+    """
+
+    OVERHEAD = 200  # bytes a kept page costs beyond its content and key (the entry, the tuple, the tag)
+
+    def __init__(self) -> None:
+        self._pages: OrderedDict[str, tuple[tuple, bytes, float]] = OrderedDict()  # tag, content, expiry
+        self._lock = threading.Lock()  # gunicorn's sync workers have one thread; runserver and others more
+        self.size = 0
+
+    @staticmethod
+    def _cost(key: str, content: bytes) -> int:
+        return len(key) + len(content) + KeptPages.OVERHEAD
+
+    def get(self, key: str, tag: tuple) -> bytes | None:
+        with self._lock:
+            kept = self._pages.get(key)
+            if kept is None or kept[0] != tag or kept[2] < time.monotonic():
+                return None
+            self._pages.move_to_end(key)
+            return kept[1]
+
+    def keep(self, key: str, tag: tuple, content: bytes) -> None:
+        limit = settings.KEPT_PAGES_BYTES
+        with self._lock:
+            old = self._pages.pop(key, None)
+            if old is not None:
+                self.size -= self._cost(key, old[1])
+            cost = self._cost(key, content)
+            if cost > limit:
+                return
+            self._pages[key] = (tag, content, time.monotonic() + PAGE_SECONDS)
+            self.size += cost
+            while self.size > limit:
+                dropped, (_, dropped_content, _) = self._pages.popitem(last=False)
+                self.size -= self._cost(dropped, dropped_content)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._pages.clear()
+            self.size = 0
+
+    def __len__(self) -> int:
+        return len(self._pages)
+
+
+KEPT = KeptPages()
+
+
 def whole_page(stamp):
     """Cache a view's 200 HTML responses under their address, tagged with `stamp(request, **kwargs)`.
 
@@ -66,12 +132,16 @@ def whole_page(stamp):
             key = page_key(request)
             try:
                 tagged = cache.get(key)
-            except Exception:  # noqa: BLE001 - the page renders uncached
-                worked_around(logger, "cache unavailable; serving pages uncached")
-                return view(request, *args, **kwargs)
+            except Exception:  # noqa: BLE001 - served from this process's copy, or rendered
+                worked_around(logger, "cache unavailable; serving this process's copies of pages")
+                kept = KEPT.get(key, tag)
+                if kept is not None:
+                    return _html(kept)
+                return _kept(key, tag, view(request, *args, **kwargs))
             if tagged is not None and tagged[0] == tag:
-                return HttpResponse(tagged[1], content_type="text/html; charset=utf-8")
-            response = view(request, *args, **kwargs)
+                KEPT.keep(key, tag, tagged[1])
+                return _html(tagged[1])
+            response = _kept(key, tag, view(request, *args, **kwargs))
             if response.status_code == 200 and not response.streaming:
                 try:
                     cache.set(key, (tag, response.content), PAGE_SECONDS)
@@ -82,3 +152,14 @@ def whole_page(stamp):
         return wrapped
 
     return decorate
+
+
+def _html(content: bytes) -> HttpResponse:
+    return HttpResponse(content, content_type="text/html; charset=utf-8")
+
+
+def _kept(key: str, tag: tuple, response):
+    """Keep a copy of a rendered page for an outage (a 200 with its content; not a redirect or a 404)."""
+    if response.status_code == 200 and not response.streaming:
+        KEPT.keep(key, tag, response.content)
+    return response

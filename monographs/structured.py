@@ -14,7 +14,7 @@ from functools import cached_property
 
 from django.utils.safestring import SafeString, mark_safe
 
-from .models import Drug, Monograph, Revision
+from .models import Drug, Monograph, Revision, Surroundings
 from .rendering import RenderedPage, html_text, plain_text
 
 # Inside <script>, "</script>" or "<!--" in content would end or confuse the element; JSON allows
@@ -53,16 +53,21 @@ class Page:
     url: str  # absolute
 
     @cached_property
+    def surroundings(self) -> Surroundings:
+        """The drug's names and classes and the live content around the page, read in one query."""
+        return Drug.objects.surroundings(self.drug, self.monograph)
+
+    @property
     def brands(self):
-        return list(self.drug.brands.all())
+        return self.surroundings.brands
 
-    @cached_property
+    @property
     def classes(self):
-        return list(self.drug.classes.all())
+        return self.surroundings.classes
 
-    @cached_property
+    @property
     def aliases(self):
-        return list(self.drug.aliases.all())
+        return self.surroundings.aliases
 
     @property
     def last_reviewed(self):

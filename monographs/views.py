@@ -34,14 +34,16 @@ def revalidate(last_modified=None):
     return decorate
 
 
-def _page(request, monograph: Monograph, revision: Revision | None = None) -> Page:
-    """The live revision of `monograph` (or, for a staff preview, the revision given), rendered."""
-    if revision is None:
-        revision = Revision.objects.live().for_page().filter(monograph=monograph).first()
+def _page(request, monograph: Monograph, revision: Revision | None = None, preview: bool = False) -> Page:
+    """The live revision of `monograph` (given when the caller has read it with `for_page()`, else read
+    here) or, for a staff preview, the revision given, rendered."""
+    if preview:
+        rendered = render_page(revision)  # a draft's FAQs and tables change without a new cache key
+    else:
+        if revision is None:
+            revision = Revision.objects.live().for_page().filter(monograph=monograph).first()
         # Stored when it went live; rendered (through the cache) only when missing or from an older renderer.
         rendered = (stored(revision) or render_page_cached(revision)) if revision else None
-    else:
-        rendered = render_page(revision)  # a draft's FAQs and tables change without a new cache key
     if revision is None:
         raise Http404("No published revision")
     url = request.build_absolute_uri(monograph.get_absolute_url())
@@ -52,8 +54,9 @@ def monograph_page(request, monograph: Monograph, revision: Revision | None = No
     """The public layout of a monograph: its live revision, or (staff preview, from the admin) the one given."""
     if monograph.topic_id is not None:
         return topic_monograph_page(request, monograph, revision, preview)
-    page = _page(request, monograph, revision)
+    page = _page(request, monograph, revision, preview)
     drug = page.drug
+    around = page.surroundings
     context = {
         "drug": drug,
         "monograph": monograph,
@@ -63,12 +66,12 @@ def monograph_page(request, monograph: Monograph, revision: Revision | None = No
         "toc": page.rendered.toc,
         "faqs": page.rendered.faqs,
         "json_ld": script_json(json_ld(page)),
-        "brands": page.brands,
-        "classes": page.classes,
-        "aliases": page.aliases,
-        "other_monographs": Monograph.objects.live_about(drug).exclude(pk=monograph.pk),
-        "related_drugs": Drug.objects.related_to(drug),
-        "comparisons": Comparison.objects.mentioning(drug),
+        "brands": around.brands,
+        "classes": around.classes,
+        "aliases": around.aliases,
+        "other_monographs": around.other_monographs,
+        "related_drugs": around.related_drugs,
+        "comparisons": around.comparisons,
         "preview": preview,
     }
     return render(request, "monographs/monograph.html", context)
@@ -177,6 +180,14 @@ def _monograph_stamp(request, slug):
     return request._drugref_stamp
 
 
+def _live_revision(stamp) -> Revision | None:
+    """The revision a page's stamp names, with all its page shows beside the body (see
+    `for_public_page`); None when there is no stamp or the revision stopped being live since it was read."""
+    if stamp is None:
+        return None
+    return Revision.objects.for_public_page(stamp.revision_id)
+
+
 def _published_at(stamp):
     """Last-Modified of a page: when its live revision went live on this site."""
 
@@ -191,9 +202,10 @@ def _published_at(stamp):
 @require_safe
 @whole_page(_drug_stamp)
 def drug_detail(request, slug):
-    if _drug_stamp(request, slug) is not None:  # the primary monograph is live
-        monograph = Monograph.objects.select_related("drug").filter(drug__slug=slug, is_primary=True).order_by()
-        return monograph_page(request, monograph.first())
+    stamp = _drug_stamp(request, slug)
+    live = _live_revision(stamp)
+    if live is not None:  # the primary monograph is live
+        return monograph_page(request, live.monograph, live)
     drug = Drug.objects.filter(slug=slug).first()
     if drug is not None and _live_monographs([drug.pk]).exists():
         return _drug_redirect(drug, permanent=False)
@@ -210,10 +222,14 @@ def drug_detail(request, slug):
 @require_safe
 @whole_page(_monograph_stamp)
 def monograph_detail(request, slug):
-    monograph = get_object_or_404(Monograph.objects.select_related("drug", "topic"), slug=slug)
+    live = _live_revision(_monograph_stamp(request, slug))
+    if live is not None:
+        monograph = live.monograph
+    else:
+        monograph = get_object_or_404(Monograph.objects.select_related("drug", "topic"), slug=slug)
     if monograph.is_primary or monograph.topic_id is not None:  # read at the drug's or the topic's address
         return HttpResponsePermanentRedirect(monograph.get_absolute_url())
-    return monograph_page(request, monograph)
+    return monograph_page(request, monograph, live)
 
 
 # Topics ------------------------------------------------------------------------------------------
@@ -302,7 +318,7 @@ def citing_drugs(topic: Topic) -> list[Drug]:
 
 def topic_monograph_page(request, monograph: Monograph, revision: Revision | None = None, preview: bool = False):
     """A topic's reading level: its live revision, or (staff preview) the one given, with the other live levels."""
-    page = _page(request, monograph, revision)
+    page = _page(request, monograph, revision, preview)
     levels = list(_live_topic_levels([monograph.topic_id]))
     if all(level.pk != monograph.pk for level in levels):  # a preview of a level not live yet
         levels = sorted([*levels, monograph], key=lambda level: level.level)

@@ -58,7 +58,10 @@ def empty_cache():
     """Each test starts with an empty cache: rolled-back tests reuse primary keys, and so cache keys."""
     from django.core.cache import cache
 
+    from monographs.pagecache import KEPT
+
     cache.clear()
+    KEPT.clear()  # each process's copies of pages for a cache outage: keyed the same way
 
 
 # The seed, loaded once and kept -------------------------------------------------------------------

@@ -173,3 +173,17 @@ def test_an_outage_is_logged_once_not_once_per_cache_call(client, seeded, redis_
         ("monographs.cache", False),  # "Redis unavailable (…); cache bypassed for 10.0 s"
         ("monographs.pagecache", True),  # the call that met the outage, with its traceback
     ], warnings
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("outage", ["stop", "freeze"])
+def test_while_redis_is_down_each_process_serves_its_copies_of_the_pages(
+    client, seeded, redis_cache, django_assert_num_queries, outage
+):
+    """Pages served before the outage cost their stamp only (monographs/pagecache.py, KeptPages)."""
+    server = redis_cache(outage_pause=30)
+    expected = pages(client)
+    getattr(server, outage)()
+    with django_assert_num_queries(len(PAGES)):
+        assert pages(client) == expected
+    assert OUTAGE.active()

@@ -7,7 +7,7 @@ from monographs.pagecache import content_changed
 
 from . import factories
 from .conftest import make_user
-from .test_workflow import NEW_DOSE, to_approved
+from .test_workflow import NEW_DOSE, publish_new_dose
 
 pytestmark = pytest.mark.django_db
 
@@ -21,13 +21,7 @@ def test_a_cached_drug_page_costs_one_query(client, seeded, django_assert_num_qu
 
 def test_publishing_through_the_workflow_shows_at_once(client, seeded):
     client.get("/drugs/denosumab/")
-    alice, bob, carol = (
-        make_user("alice", "Authors"),
-        make_user("bob", "Proof-readers"),
-        make_user("carol", "Publishers"),
-    )
-    draft = to_approved(Monograph.objects.get(slug="denosumab").start_draft(alice), alice, bob)
-    draft.publish(carol)
+    publish_new_dose()
     assert NEW_DOSE.split("** ")[1] in client.get("/drugs/denosumab/").content.decode()
 
 

@@ -12,7 +12,7 @@ from monographs.models import Monograph, Revision, WorkflowEvent
 from monographs.workflow import EditConflict, WorkflowError
 
 from .conftest import ROOT, make_user, row_counts
-from .test_workflow import to_approved
+from .test_workflow import publish_new_dose, to_approved
 
 S = Revision.Status
 postgres_only = pytest.mark.skipif(
@@ -129,13 +129,7 @@ BACKUP_EXCLUDE = ["contenttypes", "auth.permission", "sessions", "admin.logentry
 
 @pytest.mark.django_db
 def test_backup_and_restore_reproduce_every_page_revision_and_event(client, seeded, tmp_path):
-    alice, bob, carol = (
-        make_user("alice", "Authors"),
-        make_user("bob", "Proof-readers"),
-        make_user("carol", "Publishers"),
-    )
-    draft = to_approved(Monograph.objects.get(slug="denosumab").start_draft(alice), alice, bob)
-    draft.publish(carol)
+    publish_new_dose()
     pages = [
         "/",
         "/drugs/",

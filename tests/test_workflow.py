@@ -35,6 +35,18 @@ def to_approved(draft, alice, bob):
     return draft
 
 
+def publish_new_dose() -> Revision:
+    """The seed's denosumab monograph with NEW_DOSE, through the whole workflow: written, proof-read, published."""
+    alice, bob, carol = (
+        make_user("alice", "Authors"),
+        make_user("bob", "Proof-readers"),
+        make_user("carol", "Publishers"),
+    )
+    draft = to_approved(Monograph.objects.get(slug="denosumab").start_draft(alice), alice, bob)
+    draft.publish(carol)
+    return draft
+
+
 def test_start_draft_copies_the_live_revision(draft, alice):
     live = Revision.objects.live().get(monograph=draft.monograph)
     assert (draft.status, draft.number, draft.based_on) == (S.DRAFT, 2, live)
