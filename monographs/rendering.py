@@ -395,8 +395,22 @@ def render_markdown(text: str) -> str:
     return render_document(text).html
 
 
+# One line of letters, digits, spaces and plain punctuation, starting with a letter or digit, not ending
+# with a space and not like an ordered list's "1.": nothing in it means anything to Markdown, nh3 or HTML,
+# so it renders to itself.  Most FAQ answers and table cells are such text, and Python-Markdown's whole
+# pipeline for each was a third of rendering an import's pages.  (A test checks both ways agree.)
+_PLAIN_TEXT = re.compile(r"[^\W_](?:[^\W_]|[ .,;:()'\"%/?=+-])*")
+_ORDERED_ITEM = re.compile(r"\d+[.)]")
+
+
 def render_inline(text: str) -> str:
     """Markdown for a table cell or a short line: no wrapping paragraph when there is only one."""
+    if _PLAIN_TEXT.fullmatch(text) and not text.endswith(" ") and not _ORDERED_ITEM.match(text):
+        return text
+    return _render_inline(text)
+
+
+def _render_inline(text: str) -> str:
     html = render_markdown(text).strip()
     match = re.fullmatch(r"<p>(.*)</p>", html, re.DOTALL)
     if match and "<p>" not in match.group(1):

@@ -6,10 +6,11 @@ import pytest
 from django.conf import settings
 from django.utils.html import strip_tags
 from django.utils.module_loading import import_string
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
+from monographs import rendering
 from monographs.rendering import html_text, render_document, render_inline, render_markdown
 
 from .conftest import make_user
@@ -160,3 +161,32 @@ def test_html_text_reads_rendered_html_as_an_html_parser_does(pieces):
     """The regular expression that strips the renderer's tags gives the text Django's strip_tags gives."""
     html = render_markdown("".join(pieces))
     assert html_text(html) == " ".join(unescape(strip_tags(html.replace("<", " <"))).split())
+
+
+# Words, digits and every character the shortcut lets through or must not, in the orders Markdown cares about.
+PLAIN_PIECES = ["1", "12", ".", ")", " ", "  ", "a", "Dose", "é", "²", "-", "+", "(", "'", '"', "%", "/", "?", "="]
+PLAIN_PIECES += [":", ";", ",", "*", "_", "#", ">", "&", "<", "\t", "\u00a0", "\u0301", "---", "!!!", "[x]"]
+
+
+@hypothesis_settings(max_examples=500, deadline=None)
+@given(
+    st.one_of(
+        st.lists(st.sampled_from(PLAIN_PIECES), max_size=10).map("".join),
+        st.text(alphabet=st.characters(categories=["L", "N", "P", "Zs"]), max_size=30),
+    )
+)
+@example("1. Take one")  # Markdown's traps among plain characters, too rare to be drawn by chance
+@example("12) b")
+@example("1.5 mg daily")
+@example("Dose ")
+def test_plain_text_skips_markdown_and_renders_the_same(text):
+    """render_inline's shortcut for text Markdown has nothing to do with gives what the full pipeline gives."""
+    assert render_inline(text) == rendering._render_inline(text)
+
+
+@pytest.mark.parametrize("text", ["1. Take it", "Dose  ", "Take *one*", "a_b", "Tom & Jerry", "x<y", "  code"])
+def test_text_markdown_reads_goes_through_markdown(text, monkeypatch):
+    calls = []
+    monkeypatch.setattr(rendering, "render_markdown", lambda t: calls.append(t) or f"<p>{t}</p>")
+    render_inline(text)
+    assert calls == [text]
