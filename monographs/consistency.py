@@ -29,6 +29,7 @@ from django.urls import reverse
 from .models import (
     Alias,
     BrandName,
+    Comparison,
     ComparisonReview,
     ConsistencyDismissal,
     ConsistencyFinding,
@@ -389,32 +390,50 @@ def contraindicated_classes_one_sided() -> list[Finding]:
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)?(?:\s*(?:mg|mcg|µg|g|ml|mL|%|IU|units?|hours?|h|days?|weeks?|months?|years?)\b)?")
 
 
-def record_reviews(monograph: Monograph, index: NameIndex | None = None) -> None:
-    """The live comparisons of `monograph` were proof-read with its live revision: each drug the comparison
-    names — as a column, or in its cells' text (by INN, brand or alias, matched as NameIndex matches) — is
-    recorded as checked against that drug's live primary revision (kept when already recorded)."""
-    revision = Revision.objects.live().filter(monograph=monograph).first()
-    if revision is None:
+def record_reviews(monographs, index: NameIndex | None = None) -> None:
+    """The live comparisons of `monographs` (ids, one chunk) were proof-read with their live revisions:
+    each drug a comparison names — as a column, or in its cells' text (by INN, brand or alias, matched as
+    NameIndex matches) — is recorded as checked against that drug's live primary revision (kept when
+    already recorded).  A few queries for the whole chunk: an import records thousands at once."""
+    revisions = Revision.objects.live().filter(monograph_id__in=list(monographs), comparisons__isnull=False)
+    comparisons = list(
+        Comparison.objects.filter(revision__in=revisions.values("pk"))
+        .order_by("pk")
+        .prefetch_related("subjects__cells")
+    )
+    if not comparisons:
         return
-    comparisons = list(revision.comparisons.prefetch_related("subjects__cells"))
     cells = {c.pk: [cell.text for s in c.subjects.all() for cell in s.cells.all() if cell.text] for c in comparisons}
     if index is None and any(cells.values()):
         index = NameIndex.for_texts(text for texts in cells.values() for text in texts)
+    named = {}
     for comparison in comparisons:
-        named = {subject.drug_id for subject in comparison.subjects.all() if subject.drug_id is not None}
+        named[comparison.pk] = {subject.drug_id for subject in comparison.subjects.all() if subject.drug_id is not None}
         for text in cells[comparison.pk]:
-            named |= index.named_in(text)
-        for drug_id in sorted(named):
-            live = Revision.objects.live().filter(monograph__drug_id=drug_id, monograph__is_primary=True).first()
-            ComparisonReview.objects.get_or_create(comparison=comparison, drug_id=drug_id, defaults={"against": live})
+            named[comparison.pk] |= index.named_in(text)
+    drug_ids = set().union(*named.values())
+    live = dict(
+        Revision.objects.live()
+        .filter(monograph__drug_id__in=drug_ids, monograph__is_primary=True)
+        .values_list("monograph__drug_id", "pk")
+    )
+    recorded = set(ComparisonReview.objects.filter(comparison__in=comparisons).values_list("comparison_id", "drug_id"))
+    ComparisonReview.objects.bulk_create(
+        [
+            ComparisonReview(comparison_id=comparison_id, drug_id=drug_id, against_id=live.get(drug_id))
+            for comparison_id, drugs in named.items()
+            for drug_id in sorted(drugs)
+            if (comparison_id, drug_id) not in recorded
+        ],
+        ignore_conflicts=True,  # another process recorded the same pair meanwhile: the first record stands
+    )
 
 
 def record_all_reviews() -> None:
     index = NameIndex()  # read once for every comparison
-    for monograph in Monograph.objects.filter(
-        revisions__status=Revision.Status.PUBLISHED, revisions__comparisons__isnull=False
-    ).distinct():
-        record_reviews(monograph, index)
+    with_comparisons = Revision.objects.live().filter(comparisons__isnull=False).values_list("monograph_id", flat=True)
+    for chunk in chunks(sorted(set(with_comparisons))):
+        record_reviews(chunk, index)
 
 
 def _covers(label: str, heading: str) -> bool:
@@ -613,10 +632,7 @@ def on_content_changed(sender, monographs=(), drugs=(), **kwargs) -> None:
     against; drop the stored findings now and, since a request may store them again before the change
     commits, once more when it does."""
     for chunk in chunks(changed_monograph_ids(monographs, drugs)):
-        # Only monographs whose live revision has a comparison have reviews to record: one query for the chunk.
-        with_comparisons = Revision.objects.live().filter(monograph_id__in=chunk, comparisons__isnull=False)
-        for monograph in Monograph.objects.filter(pk__in=with_comparisons.values("monograph_id")):
-            record_reviews(monograph)
+        record_reviews(chunk)
     forget()
     transaction.on_commit(forget)
 
