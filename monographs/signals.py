@@ -26,7 +26,9 @@ def announce(*, monographs=(), drugs=(), generation: bool = True) -> None:
     many changes in one long transaction (the importer) passes generation=False for each and announces
     once more, with nothing, at its end: other processes' publishes then wait for that commit only.
     """
-    content_changed.send(sender=None, monographs=list(monographs), drugs=list(drugs))
+    # `generation` tells receivers that keep derived data stamped with the generation (the stored
+    # consistency run) whether this announcement moves it on.
+    content_changed.send(sender=None, monographs=list(monographs), drugs=list(drugs), generation=generation)
     if generation:
         ContentGeneration.move_on()
 

@@ -15,6 +15,8 @@ DERIVED = [
     "monographs.internallink",  # the link graph: rebuilt from the live revisions by loaddata
     "monographs.consistencyrun",  # the stored run of the consistency checks
     "monographs.consistencyfinding",
+    "monographs.consistencydrug",  # what the checks read of each drug, kept for incremental updates
+    "monographs.consistencyname",
 ]
 
 
