@@ -1403,7 +1403,7 @@ class ConsistencyName(models.Model):
     slug = models.CharField(max_length=200, blank=True, help_text="The alias's slug")
     folded = models.CharField(max_length=600, db_index=True)
     words = models.CharField(max_length=1200, db_index=True)
-    size = models.PositiveSmallIntegerField(help_text="How many search words the name has")
+    size = models.PositiveSmallIntegerField(db_index=True, help_text="How many search words the name has")
 
     def __str__(self):
         return f"{self.kind} {self.name}"

@@ -54,7 +54,10 @@ class Migration(migrations.Migration):
                 ("slug", models.CharField(blank=True, help_text="The alias's slug", max_length=200)),
                 ("folded", models.CharField(db_index=True, max_length=600)),
                 ("words", models.CharField(db_index=True, max_length=1200)),
-                ("size", models.PositiveSmallIntegerField(help_text="How many search words the name has")),
+                (
+                    "size",
+                    models.PositiveSmallIntegerField(db_index=True, help_text="How many search words the name has"),
+                ),
             ],
         ),
         migrations.AlterModelOptions(

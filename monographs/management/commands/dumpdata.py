@@ -1,9 +1,10 @@
 """Django's `dumpdata`, which never writes derived data.
 
 The search index (`SearchEntry`, `SearchWord`), the pre-rendered pages (`RenderedRevision`), the link
-graph (`InternalLink`) and the stored consistency run are built from the editorial record; the project's `loaddata` builds them again after a load.  A fixture
-or a backup holds the record only, whatever the operator types, so a renderer's output or an index of
-one version never travels into a database of another.
+graph (`InternalLink`) and the stored consistency run (with what it read of each drug) are built from the
+editorial record; the project's `loaddata` builds them again after a load.  A fixture or a backup holds
+the record only, whatever the operator types, so a renderer's output or an index of one version never
+travels into a database of another.
 """
 
 from django.core.management.commands import dumpdata
