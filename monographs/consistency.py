@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from django.core.paginator import Page, Paginator
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, Max, Q
 from django.db.models.functions import Lower
 from django.urls import reverse
@@ -740,6 +740,7 @@ def confirm_comparison(review_pk: int, user) -> ComparisonReview:
     review.against, review.confirmed_by, review.confirmed_at = live, user, now()
     with transaction.atomic():
         review.save(update_fields=["against", "confirmed_by", "confirmed_at"])
+        _one_update_at_a_time()
         run = _current_run()
         if run is None:
             forget()
@@ -1020,6 +1021,17 @@ def forget() -> None:
     ConsistencyRun.objects.all().delete()  # one row: the findings stay until the next run replaces them
 
 
+def _one_update_at_a_time() -> None:
+    """Lock the content generation's row (PostgreSQL; SQLite has one writer at a time anyway) before the
+    stored run is read: two publishes then update it one after the other, the second reading the first's
+    committed run.  It is the row the announcement locks next in any case (ContentGeneration.move_on);
+    taking it first, before any finding row, keeps one order of locks even in a transaction that
+    announces twice (workflow.retire_drug), so updates never deadlock each other."""
+    if connection.features.has_select_for_update:
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT value FROM {ContentGeneration.table} WHERE id = 1 FOR UPDATE")  # noqa: S608
+
+
 def _updated(run: ConsistencyRun, moves_on: bool) -> None:
     """The stored run now agrees with the change: current again once the generation has moved on.  Only
     when no other transaction touched the run meanwhile (else the generations differ: a whole run)."""
@@ -1042,6 +1054,8 @@ def on_content_changed(sender, monographs=(), drugs=(), generation=True, **kwarg
             record_reviews(monograph)
     changed = {monograph.drug_id for monograph in monographs} | {drug.pk for drug in drugs}
     changed.discard(None)
+    if len(changed) <= INCREMENTAL_LIMIT:
+        _one_update_at_a_time()
     run = _current_run()
     if run is not None and len(changed) <= INCREMENTAL_LIMIT:
         if changed:

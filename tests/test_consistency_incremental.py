@@ -6,6 +6,7 @@ from __future__ import annotations
 import random
 
 import pytest
+from django.db import connection
 from django.urls import reverse
 
 from monographs import consistency, proposals, workflow
@@ -13,6 +14,7 @@ from monographs.models import ConsistencyFinding, Drug, DrugClass, Monograph, Re
 
 from . import factories
 from .conftest import make_user
+from .test_reliability import run_threads
 
 S = Revision.Status
 
@@ -246,3 +248,25 @@ def test_the_stored_run_after_changes_is_what_a_full_run_finds(full_run, seed):
         random_change(rng)
         assert consistency._current_run() is not None  # updated in place, not dropped
         assert stored() == as_rows(everything())
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="needs PostgreSQL: SQLite serialises every writer, so there is no interleaving to test (CI runs both)",
+)
+def test_concurrent_publishes_each_update_the_stored_run(transactional_db):
+    """Four publishes at once, each naming another drug: each updates the stored run after the one before
+    it committed (none deadlocks), and the stored run is what a full run finds."""
+    names = ["Alphazol", "Betamab", "Gammacillin", "Deltamab"]
+    monos = [factories.monograph(factories.drug(name), body="## Interactions\n\nNone known.") for name in names]
+    drafts = [
+        factories.revision(mono, status=S.APPROVED, body=f"## Interactions\n\nAvoid {names[i - 1]}.")
+        for i, mono in enumerate(monos)
+    ]
+    publishers = [make_user(f"pub{i}", "Publishers") for i in range(4)]
+    consistency.run_and_store()
+    results = run_threads(4, lambda i: workflow.publish(drafts[i], publishers[i], confirm_broken_links=True))
+    assert results == [None] * 4
+    assert consistency._current_run() is not None
+    assert stored() == as_rows(consistency.findings())
+    assert len(keys()) == 4  # each names the drug before it, which does not name it back
