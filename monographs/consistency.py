@@ -7,6 +7,12 @@ dismissal (ConsistencyDismissal) holds only while the evidence stays the same.
 Names are matched as the search matches them: a drug's INN, brands and synonyms/former names, split
 into words by the search's own tokeniser (monographs.search.words) and compared case-insensitively,
 word for word.  Misspellings are left out: a recorded misspelling is a slip to correct, not a name.
+
+The report reads a stored run (ConsistencyRun, ConsistencyFinding).  A publish does not run the checks
+again: `update` rewrites what they read of the drugs it changed (ConsistencyDrug, ConsistencyName) and
+replaces only the findings that depend on those drugs, each found as the full run finds it (the same
+functions build each finding), so the stored run stays what a full run would find
+(tests/test_consistency_incremental.py).
 """
 
 from __future__ import annotations
@@ -495,7 +501,8 @@ def interactions_one_sided(facts: dict[int, Facts] | None = None, index: NameInd
         if not fact.interactions:
             continue
         for b, naming in _naming(fact.interactions, index, a).items():
-            finding = _interaction_finding(fact, facts[b], naming, a in named.get(b, ()))
+            other = facts.get(b)  # None only for a drug added while the run read the names
+            finding = other and _interaction_finding(fact, other, naming, a in named.get(b, ()))
             if finding:
                 found.append(finding)
     return sorted(found, key=_by_order)
