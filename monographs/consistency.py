@@ -792,7 +792,9 @@ def _full() -> tuple[list[Finding], dict[int, Facts], list[ConsistencyName]]:
 # announce nothing: a class added or renamed in the admin).  Dismissing always checks against a fresh run.
 RUN_SECONDS = 5 * 60
 CHECKS_VERSION = 1  # move on when a check changes what it finds: stored runs are then made again
-INCREMENTAL_LIMIT = 200  # drugs: an announcement of more (an import) drops the run instead
+# Drugs: an announcement of more (an import batch, a class's drugs) drops the run instead.  An update costs
+# some 30 ms a drug and holds the content generation's row lock meanwhile (`_one_update_at_a_time`).
+INCREMENTAL_LIMIT = 50
 
 
 def _current_run() -> ConsistencyRun | None:
