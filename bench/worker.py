@@ -370,13 +370,29 @@ def do_consistency() -> dict:
 
 def do_publish() -> dict:
     """Publishing one revision through monographs/workflow.py, as the admin does: a draft started from
-    the live revision, submitted, approved, then published — only the publish timed (its transaction and
-    what runs when it commits: page store, search index, link graph, consistency records).  Monographs
-    with and without comparisons, chosen the same way at every size."""
-    from monographs import workflow
+    the live revision, submitted, approved, then published — the publish timed (its transaction and
+    what runs when it commits: page store, search index, link graph, the stored consistency findings
+    updated for the drug), then the first /admin/consistency/ page after it, which reads stored rows only
+    (`full_runs` counts the whole runs of the checks made meanwhile: 0 when the publishes updated the
+    stored run in place).  Monographs with and without comparisons, chosen the same way at every size."""
+    from django.test import Client
+
+    from monographs import consistency, workflow
     from monographs.models import Monograph, Revision
 
     author, proof_reader, publisher = editors()
+    client = Client(SERVER_NAME="127.0.0.1")
+    client.force_login(proof_reader)
+    if client.get("/admin/consistency/").status_code != 200:  # a stored run to update (made if stale)
+        raise SystemExit("/admin/consistency/ did not answer 200")
+    whole = consistency.run_and_store
+    full_runs = []
+
+    def counted():
+        full_runs.append(1)
+        return whole()
+
+    consistency.run_and_store = counted
     live = Revision.objects.live().filter(monograph__is_primary=True, monograph__topic__isnull=True)
     with_tables = list(
         live.filter(comparisons__isnull=False)
@@ -388,6 +404,7 @@ def do_publish() -> dict:
         live.filter(comparisons__isnull=True).order_by("monograph__slug").values_list("monograph_id", flat=True)[:3]
     )
     times = {"with a comparison": [], "without": []}
+    pages = []
     for label, ids in (("with a comparison", with_tables), ("without", plain)):
         for monograph in Monograph.objects.filter(pk__in=ids).order_by("slug"):
             draft = workflow.start_draft(monograph, author)
@@ -398,12 +415,19 @@ def do_publish() -> dict:
             start = time.perf_counter()
             workflow.publish(draft, publisher, confirm_broken_links=True)
             times[label].append(time.perf_counter() - start)
+            start = time.perf_counter()
+            if client.get("/admin/consistency/").status_code != 200:
+                raise SystemExit("/admin/consistency/ did not answer 200 after a publish")
+            pages.append(time.perf_counter() - start)
     every = [t for ts in times.values() for t in ts]
     return {
         "monographs": Monograph.objects.count(),
         "published": len(every),
         "median_s": statistics.median(every),
         "by_kind": {label: statistics.median(ts) if ts else None for label, ts in times.items()},
+        "page_after_s": statistics.median(pages),
+        "page_after_max_s": max(pages),
+        "full_runs": len(full_runs),
         "peak_rss_mb": peak_rss_mb(),
     }
 

@@ -1508,6 +1508,7 @@ class ConsistencyRun(models.Model):
     ran_at = models.DateTimeField(default=now)
     generation = models.BigIntegerField(help_text="ContentGeneration when the run began")
     findings = models.PositiveIntegerField()
+    version = models.PositiveIntegerField(default=0, help_text="consistency.CHECKS_VERSION that made the run")
 
     def __str__(self):
         return f"consistency run of {self.ran_at:%Y-%m-%d %H:%M}: {self.findings} findings"
@@ -1516,9 +1517,15 @@ class ConsistencyRun(models.Model):
 class ConsistencyFinding(models.Model):
     """One finding of the stored run (monographs/consistency.py), in the report's order: derived data,
     replaced by each run and never in fixtures, so that a page of the report reads its own findings
-    from the database instead of the whole run."""
+    from the database instead of the whole run.  A publish replaces only the findings about the drugs it
+    changed (`drug_a`, `drug_b`, or the key), so each row carries its place in the report (`sort`) rather
+    than a position that every insertion would renumber."""
 
-    position = models.PositiveIntegerField(unique=True)
+    sort = models.TextField(
+        default="", help_text="The report's order: the kind's rank, then its names and ids, hex-encoded"
+    )
+    drug_a = models.BigIntegerField(null=True, blank=True, help_text="A drug whose change recomputes it")
+    drug_b = models.BigIntegerField(null=True, blank=True, help_text="Another drug whose change recomputes it")
     kind = models.CharField(max_length=40)
     key = models.CharField(max_length=500)
     fingerprint = models.CharField(max_length=64, db_index=True)
@@ -1528,11 +1535,58 @@ class ConsistencyFinding(models.Model):
     review = models.IntegerField(null=True, blank=True, help_text="A stale comparison's ComparisonReview")
 
     class Meta:
-        ordering = ["position"]
-        indexes = [models.Index(fields=["kind", "position"], name="finding_kind_position")]
+        ordering = ["sort"]
+        indexes = [
+            models.Index(fields=["sort"], name="finding_sort"),
+            models.Index(fields=["kind", "key"], name="finding_kind_key"),
+            models.Index(fields=["drug_a"], name="finding_drug_a"),
+            models.Index(fields=["drug_b"], name="finding_drug_b"),
+        ]
 
     def __str__(self):
         return f"{self.kind} {self.key}"
+
+
+class ConsistencyDrug(models.Model):
+    """What the consistency checks read of one drug, as of its last announced change: its live primary
+    monograph's Interactions and Contraindications sections and its classes.  Derived data (rebuilt by a
+    full run, and for the drugs a publish announces), so that a publish finds the unchanged drugs whose
+    sections name a changed drug without reading every live body (monographs/consistency.py)."""
+
+    drug_id = models.BigIntegerField(primary_key=True)
+    name = models.CharField(max_length=200)
+    monograph_id = models.BigIntegerField(null=True, blank=True, help_text="The live primary monograph")
+    interactions = models.TextField(null=True, blank=True)
+    contraindications = models.TextField(null=True, blank=True)
+    interaction_words = models.TextField(
+        default="", help_text="Each sentence of the Interactions section as search words, “ | ” between sentences"
+    )
+    contraindication_stems = models.TextField(
+        default="", help_text="Each sentence of the Contraindications section as word stems, “ | ” between"
+    )
+    classes = models.JSONField(default=list, help_text="The ids of the drug's classes")
+    around = models.JSONField(
+        default=list, help_text="Its classes and the classes they were nested in: the classes a change may empty"
+    )
+
+    def __str__(self):
+        return f"consistency facts of {self.name}"
+
+
+class ConsistencyName(models.Model):
+    """One name of a drug (INN, brand or alias) as the consistency checks match it: derived data, kept
+    with ConsistencyDrug, indexed by its case-folded form and by its search words."""
+
+    drug_id = models.BigIntegerField(db_index=True)
+    kind = models.CharField(max_length=20, help_text="inn, brand, or the alias's kind")
+    name = models.CharField(max_length=200)
+    slug = models.CharField(max_length=200, blank=True, help_text="The alias's slug")
+    folded = models.CharField(max_length=600, db_index=True)
+    words = models.CharField(max_length=1200, db_index=True)
+    size = models.PositiveSmallIntegerField(db_index=True, help_text="How many search words the name has")
+
+    def __str__(self):
+        return f"{self.kind} {self.name}"
 
 
 class RenderedRevision(models.Model):

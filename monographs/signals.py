@@ -22,11 +22,13 @@ content_changed = Signal()
 def announce(*, monographs=(), drugs=(), generation: bool = True) -> None:
     """Announce a change, at the end of the transaction that makes it.
 
-    Moving the generation on locks its row until the transaction commits, so a batch that announces
-    many changes in one long transaction (the importer) passes generation=False for each and announces
-    once more, with nothing, at its end: other processes' publishes then wait for that commit only.
+    Moving the generation on locks its row until the transaction commits; the importer announces its
+    whole batch once, at its end, so other processes' publishes wait for that commit only.  A caller that
+    announces several times in one transaction may pass generation=False for all but the last.
     """
-    content_changed.send(sender=None, monographs=list(monographs), drugs=list(drugs))
+    # `generation` tells receivers that keep derived data stamped with the generation (the stored
+    # consistency run) whether this announcement moves it on.
+    content_changed.send(sender=None, monographs=list(monographs), drugs=list(drugs), generation=generation)
     if generation:
         ContentGeneration.move_on()
 
