@@ -281,6 +281,53 @@ def draft(seeded, alice):
     return Monograph.objects.get(slug="denosumab").start_draft(alice)
 
 
+@pytest.fixture(scope="session")
+def migrated_sqlite(tmp_path_factory):
+    """An empty SQLite file migrated by `manage.py migrate` in a child process, for the tests that run the
+    project in processes of their own: each copies it (migrating cost ~4 s of CPU a time; copying, nothing).
+
+    Made once per run, whichever pytest-xdist worker asks first: the workers' temporary directories share a
+    parent, and a lock on a file there makes the others wait for the first one's copy."""
+    import fcntl
+    import os
+    import subprocess
+    import sys
+
+    shared = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        shared = shared.parent
+    path = shared / "migrated-template.sqlite3"
+    with open(shared / "migrated-template.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not path.exists():
+            partial = path.with_suffix(".partial")
+            partial.unlink(missing_ok=True)
+            env = {**os.environ, "DATABASE_URL": f"sqlite:///{partial}", "DJANGO_SETTINGS_MODULE": "tests.settings"}
+            result = subprocess.run(
+                [sys.executable, "manage.py", "migrate", "--no-input", "-v", "0"],
+                cwd=ROOT,
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=600,
+            )
+            assert result.returncode == 0, result.stderr
+            partial.rename(path)
+    return path
+
+
+@pytest.fixture
+def migrated_copy(migrated_sqlite, tmp_path):
+    """A copy of the migrated SQLite file: copy(name) → its path in this test's directory."""
+
+    def copy(name: str = "db.sqlite3") -> Path:
+        target = tmp_path / name
+        shutil.copyfile(migrated_sqlite, target)
+        return target
+
+    return copy
+
+
 @pytest.fixture
 def sources_dir(tmp_path):
     """A scratch copy of the seed sources that a test may add files to."""

@@ -58,18 +58,14 @@ HOSTILE = {
 
 
 @pytest.fixture(scope="module")
-def migrated(tmp_path_factory):
-    """A migrated SQLite file, copied by each test (migrating costs seconds; copying, nothing)."""
-    path = tmp_path_factory.mktemp("template") / "db.sqlite3"
-    manage("migrate", "--no-input", database=path)
-    return path
+def migrated(migrated_sqlite):
+    """A migrated SQLite file (conftest's, made once per run), copied by each test."""
+    return migrated_sqlite
 
 
 @pytest.fixture
-def database(migrated, tmp_path):
-    path = tmp_path / "db.sqlite3"
-    shutil.copyfile(migrated, path)
-    return path
+def database(migrated_copy):
+    return migrated_copy()
 
 
 # Run manage.py in this interpreter and, at exit (a CommandError's too), write this process's VmHWM in kB.

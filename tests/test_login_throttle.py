@@ -130,9 +130,6 @@ def test_the_client_address_is_read_only_as_far_as_the_proxies_wrote_it(settings
 
 SETUP = """
 from django.contrib.auth.models import User
-from django.core.management import call_command
-for app in ("auth", "sessions", "axes"):  # what a log-in touches
-    call_command("migrate", app, verbosity=0)
 User.objects.create_user("alice", password="pw", is_staff=True)
 """
 
@@ -146,12 +143,12 @@ print(json.dumps([client.post("/admin/login/", {"username": "alice", "password":
 
 
 @pytest.mark.slow
-def test_two_processes_share_the_counter(tmp_path):
+def test_two_processes_share_the_counter(migrated_copy):
     """Two app processes (as two gunicorn workers or two servers) with one database count the same failures."""
     env = {
         **{k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "DJANGO_ALLOW_ASYNC_UNSAFE")},
         "DJANGO_SETTINGS_MODULE": "tests.settings",
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'shared.sqlite3'}",
+        "DATABASE_URL": f"sqlite:///{migrated_copy('shared.sqlite3')}",
         "SECRET_KEY": "tests-only-secret-key-not-for-any-deployment-0123456789",
         "DEBUG": "false",
         "HTTPS": "false",

@@ -175,9 +175,9 @@ def manage(database, *commands: list[str]) -> None:
 
 
 @pytest.mark.skipif(connection.vendor != "sqlite", reason="the two processes share a SQLite file of their own")
-def test_a_server_process_sees_a_reimport_by_another_process_at_once(tmp_path):
-    database = tmp_path / "db.sqlite3"
-    manage(database, ["migrate", "--no-input", "-v", "0"], ["import_sources", str(SEED_A), str(SEED_B), "-v", "0"])
+def test_a_server_process_sees_a_reimport_by_another_process_at_once(tmp_path, migrated_copy):
+    database = migrated_copy()
+    manage(database, ["import_sources", str(SEED_A), str(SEED_B), "-v", "0"])
     port, log = free_port(), tmp_path / "server.log"
     server = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "--workers", "1", "--bind", f"127.0.0.1:{port}", "drugref.wsgi"],

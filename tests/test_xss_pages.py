@@ -129,11 +129,11 @@ def test_public_pages_run_no_injected_script(client, attacked):
             f"/drugs/{drug.slug}/fhir.json",
             f"/compare/{monograph.slug}-table/",
             f"/search/?q={chunk[0]}",
-            "/search/?q=xssamab",
             f"/drugs/{chunk[0]}/",  # a 404 that echoes the path
         ):
             assert_safe(client.get(url), url)
-    for url in ("/", "/drugs/", "/sitemap.xml", "/robots.txt"):
+    # Pages that show every attacked drug at once: the same page whichever drug's loop asks, so asked once.
+    for url in ("/", "/drugs/", "/search/?q=xssamab", "/sitemap.xml", "/robots.txt"):
         assert_safe(client.get(url), url)
 
 
@@ -172,11 +172,13 @@ def test_admin_pages_the_diff_and_the_preview_run_no_injected_script(client, att
             reverse("admin:monographs_monograph_change", args=[monograph.pk]),
             reverse("admin:monographs_drug_change", args=[drug.pk]),
             reverse("admin:monographs_revision_changelist") + "?q=" + chunk[0][:20],
-            reverse("admin:index"),
-            reverse("admin:consistency"),
         ):
             assert_safe(client.get(url), url)
         preview = client.post("/markdownx/markdownify/", {"content": "\n\n".join(chunk)})
         assert problems(preview.content.decode()) == []
+    # Pages that show every attacked drug at once: the same page whichever drug's loop asks, so asked once.
+    for url in (reverse("admin:index"), reverse("admin:monographs_revision_changelist"), reverse("admin:consistency")):
+        response = client.get(url)
+        assert_safe(response, url)
     # The report did quote the attacked names and sentences (escaped), so the check above covered them.
-    assert "Avoid with Xssamab 0 " in client.get(reverse("admin:consistency")).content.decode()
+    assert "Avoid with Xssamab 0 " in response.content.decode()

@@ -174,6 +174,12 @@ def one_slip_keys(word: str) -> list[str]:
     return [word, *(word[:i] + word[i + 1 :] for i in range(len(word)))]
 
 
+def name_slug(name: str) -> str:
+    """`slugify(name)`, which for a name of ASCII letters (every generated one) is `name.lower()`: the test of
+    brand names at 20,000 documents asks it ~900,000 times, and slugify spent 40 % of that test."""
+    return name.lower() if name.isascii() and name.isalpha() else slugify(name)
+
+
 @dataclass
 class NameRegistry:
     """Generated names, their one-slip neighbourhoods and letter multisets (for non-neighbour swaps)."""
@@ -184,7 +190,7 @@ class NameRegistry:
 
     def is_clear(self, name: str, owner: str | None = None) -> bool:
         word = name.lower()
-        if slugify(name) in self.taken:
+        if name_slug(name) in self.taken:
             return False
         if any(self.neighbourhood.get(key, owner) != owner for key in one_slip_keys(word)):
             return False
@@ -192,7 +198,7 @@ class NameRegistry:
 
     def add(self, name: str, owner: str | None = None) -> None:
         word, owner = name.lower(), owner or name
-        self.taken.add(slugify(name))
+        self.taken.add(name_slug(name))
         for key in one_slip_keys(word):
             self.neighbourhood.setdefault(key, owner)
         self.anagrams.setdefault("".join(sorted(word)), owner)
@@ -235,8 +241,8 @@ class CorpusWriter:
         for attempt in range(10_000):
             syllables = 2 if attempt < 50 else 3
             name = "".join(self._syllable() for _ in range(syllables))[:-1] + self.rng.choice(BRAND_ENDINGS)
-            if slugify(name) not in self.names.taken:
-                self.names.taken.add(slugify(name))
+            if name_slug(name) not in self.names.taken:
+                self.names.taken.add(name_slug(name))
                 return name.capitalize()
         raise CommandError("ran out of brand names; use a different seed")
 
