@@ -1166,12 +1166,21 @@ class DismissError(Exception):
     pass
 
 
+def _current_finding(fingerprint: str) -> Finding | None:
+    """The finding with this fingerprint in the current stored run (kept current by every publish), else
+    in a full run, which is then stored: at 20,000 monographs a full run takes seconds, a lookup none."""
+    if _current_run() is not None:
+        row = ConsistencyFinding.objects.filter(fingerprint=fingerprint).first()
+        return _finding(row) if row else None
+    return next((f for f in run_and_store() if f.fingerprint == fingerprint), None)
+
+
 def dismiss(fingerprint: str, reason: str, user) -> ConsistencyDismissal:
     """Record that the finding with this fingerprint needs no fix, and why.  Refused when no current
     finding has that fingerprint (its evidence changed since the report was read)."""
     if not reason.strip():
         raise DismissError("Give a reason to dismiss a finding.")
-    finding = next((f for f in findings() if f.fingerprint == fingerprint), None)
+    finding = _current_finding(fingerprint)
     if finding is None:
         raise DismissError("That finding is no longer reported as it was (its evidence changed): read it again.")
     dismissal, _ = ConsistencyDismissal.objects.update_or_create(

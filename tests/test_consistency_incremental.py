@@ -270,3 +270,18 @@ def test_concurrent_publishes_each_update_the_stored_run(transactional_db):
     assert consistency._current_run() is not None
     assert stored() == as_rows(consistency.findings())
     assert len(keys()) == 4  # each names the drug before it, which does not name it back
+
+
+def test_dismissing_reads_the_stored_run_not_the_whole_reference(full_run):
+    factories.monograph(factories.drug("Alphazol"), body="## Interactions\n\nAvoid with **Gammabrand**.")
+    gamma = factories.monograph(
+        factories.drug("Gammacillin", brands=["Gammabrand"]), body="## Interactions\n\nAlphazol raises levels."
+    )
+    full_run()
+    publish(gamma, "## Interactions\n\nNone known.")  # the stored run is updated, and stays current
+    [row] = consistency.ConsistencyFinding.objects.all()
+    publisher = make_user("carol", "Publishers")
+    consistency.dismiss(row.fingerprint, "Gammacillin's label says nothing either", publisher)
+    assert consistency.report(cached=True).open == []
+    with pytest.raises(consistency.DismissError, match="evidence changed"):
+        consistency.dismiss("0" * 64, "fine", publisher)
