@@ -5,8 +5,10 @@ import pytest
 from django.conf import settings
 from django.test import Client
 
+from monographs import linkgraph
 from monographs.models import Monograph
 
+from . import factories
 from .browser import axe_violations, screenshot
 from .conftest import make_user
 from .test_workflow import to_review
@@ -58,3 +60,21 @@ def test_the_admin_page_fits_and_is_accessible(page_at, live_server, in_review, 
     # Django's own tabular-inline markup leaves two header cells empty (the row's "original" column and,
     # without delete permission, the delete column): Django's template, not ours, so its header is skipped.
     assert axe_violations(page, exclude=(".tabular thead",)) == []
+
+
+@pytest.mark.parametrize("width", [390, 1280])
+@pytest.mark.parametrize("name", ["consistency", "retire"])
+def test_the_publishers_pages_fit_and_are_accessible(page_at, live_server, seeded, name, width):
+    """The consistency report and the screen that retires a drug (listing the links it leaves behind)."""
+    drug = Monograph.objects.get(slug="denosumab").drug
+    # Something to list: a drug without a monograph (a finding), a live page linking to the one retired.
+    factories.drug("Barenab with a name long enough to wrap on a phone")
+    factories.monograph(factories.drug("Xenolumab"), body="Not with [denosumab (Prolia)](/drugs/denosumab/).")
+    linkgraph.rebuild_all()
+    path = {"consistency": "/admin/consistency/", "retire": f"/admin/monographs/drug/{drug.pk}/retire/"}[name]
+    page = logged_in_page(page_at, live_server, make_user("carol", "Publishers"), width)
+    response = page.goto(live_server.url + path)
+    assert response.status == 200
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    screenshot(page, f"admin-{name}-{width}")
+    assert axe_violations(page) == []
