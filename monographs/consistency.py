@@ -864,6 +864,15 @@ def run_and_store() -> list[Finding]:
     return found
 
 
+def _sections_mentioning(field: str, phrases, changed) -> list:
+    """The stored facts of the drugs (other than `changed`) whose words in `field` hold any of `phrases`,
+    each written as the words are stored: space-separated, with a space either side."""
+    mentions = Q()
+    for phrase in phrases:
+        mentions |= Q(**{f"{field}__contains": f" {phrase} "})
+    return list(_stored_facts(ConsistencyDrug.objects.filter(mentions).exclude(drug_id__in=changed)).values())
+
+
 def _scoped(changed: set[int], classes: Classes, was_in: set[int], old_brands: set[str]) -> tuple[list[Finding], Q]:
     """The findings of a full run that are about the `changed` drugs (whose derived rows are already
     rewritten; `was_in`: the classes they were in before, `old_brands`: their folded brands), and which stored rows
@@ -913,11 +922,7 @@ def _scoped(changed: set[int], classes: Classes, was_in: set[int], old_brands: s
         keys = {row.words for row in names.get(b, ()) if row.kind in _MATCHED and row.words}
         if fb is None or fb.monograph is None or not keys:
             continue
-        mentions = Q()
-        for key in keys:
-            mentions |= Q(interaction_words__contains=f" {key} ")
-        candidates = ConsistencyDrug.objects.filter(mentions).exclude(drug_id__in=changed)
-        for fa in _stored_facts(candidates).values():
+        for fa in _sections_mentioning("interaction_words", keys, changed):
             naming = _naming(fa.interactions or "", index_of[b], fa.drug, only=b).get(b)
             if naming and (finding := _interaction_finding(fa, fb, naming, names_back(fa.drug, fb.interactions))):
                 found.append(finding)
@@ -945,11 +950,7 @@ def _scoped(changed: set[int], classes: Classes, was_in: set[int], old_brands: s
         keys = [key for key, pk in classes.keys.items() if pk in around and key]
         if not keys:
             continue
-        mentions = Q()
-        for key in keys:
-            mentions |= Q(contraindication_stems__contains=f" {' '.join(key)} ")
-        candidates = ConsistencyDrug.objects.filter(mentions).exclude(drug_id__in=changed)
-        for fa in _stored_facts(candidates).values():
+        for fa in _sections_mentioning("contraindication_stems", [" ".join(key) for key in keys], changed):
             for class_id, naming in classes.named_in(fa.contraindications or "").items():
                 if class_id in around and not names_back(fa.drug, fb.other_side):
                     found.append(_contraindication_finding(fa, class_id, classes, fb, naming, False))
