@@ -182,11 +182,12 @@ def _check(obj, action: str, user, comment: str) -> Move:
     return move
 
 
-def _record(obj, action: str, user, comment: str = "", details=None, at=None) -> WorkflowEvent:
-    """The one place events are written and numbered: the move's source and target come from the table."""
+def _record(obj, action: str, user, comment: str = "", details=None, at=None, first: bool = False) -> WorkflowEvent:
+    """The one place events are written and numbered: the move's source and target come from the table.
+    `first`: `obj` was created in this transaction, so this is its first event."""
     move = MOVES[action]
     owner = {"revision": obj} if isinstance(obj, Revision) else {"proposal": obj}
-    sequence = (obj.events.aggregate(n=Max("sequence"))["n"] or 0) + 1
+    sequence = 1 if first else (obj.events.aggregate(n=Max("sequence"))["n"] or 0) + 1
     event = WorkflowEvent.objects.create(
         **owner,
         sequence=sequence,
@@ -484,18 +485,26 @@ def retire_drug(drug, user, comment: str) -> list[Revision]:
     return revisions
 
 
-def publish_import(monograph: Monograph, *, at: dt.datetime, comment: str, supersede_comment: str, credits, **content):
+def publish_import(
+    monograph: Monograph, *, at: dt.datetime, comment: str, supersede_comment: str, credits, first=False, **content
+):
     """The importer's publish: a source document's content goes live as a new revision, superseding the
     live one.  The document's own authorship is its sign-off, so its credits are signed as they stand.
 
     `credits` is a list of (role, Author, signed_at); `content` the revision's fields.  The caller adds
-    FAQs and tables, then announces the change (it knows which drug's names changed too).
+    FAQs and tables, then announces the change (it knows which drug's names changed too).  `first`: the
+    caller created the monograph in this transaction, so no revision of it exists to lock, supersede or
+    number after (a new monograph of a large import: four queries fewer).
     """
     with transaction.atomic():
-        Monograph.objects.select_for_update().get(pk=monograph.pk)
-        _supersede_live(monograph, None, supersede_comment, at)
+        if not first:
+            Monograph.objects.select_for_update().get(pk=monograph.pk)
+            _supersede_live(monograph, None, supersede_comment, at)
         revision = Revision.objects.create(
-            monograph=monograph, number=_next_number(monograph), status=MOVES["import"].target, **content
+            monograph=monograph,
+            number=1 if first else _next_number(monograph),
+            status=MOVES["import"].target,
+            **content,
         )
         positions: dict[str, int] = {}
         rows = []
@@ -512,7 +521,7 @@ def publish_import(monograph: Monograph, *, at: dt.datetime, comment: str, super
                 )
             )
         Credit.objects.bulk_create(rows)
-        _record(revision, "import", None, comment, at=at)
+        _record(revision, "import", None, comment, at=at, first=True)
     return revision
 
 

@@ -12,15 +12,13 @@ from dataclasses import dataclass, field
 
 from django.db import transaction
 from django.db.models import BooleanField, ExpressionWrapper, Q, Value
-from django.db.models.functions import Length, Lower
+from django.db.models.functions import Lower
 from django.utils.text import slugify
-from rapidfuzz.distance import OSA
 
 from .. import workflow
 from ..models import (
     FAQ,
     Alias,
-    Author,
     BrandName,
     Comparison,
     ComparisonAttribute,
@@ -34,11 +32,10 @@ from ..models import (
     Revision,
     add_months,
     now,
-    unique_slug,
 )
 from ..signals import announce
 from .assets import AssetLibrary
-from .cleaning import is_misspelling
+from .known import Known
 from .sources import FORMAT_B, FORMAT_LABELS, ParsedDocument, SourceError, iter_source_paths, parse_document
 from .topics import topic_monograph, topic_page
 
@@ -93,43 +90,7 @@ def _has_reference_monograph(drug: Drug) -> bool:
     return drug.monographs.filter(source_key__startswith=f"{FORMAT_B}:").exists()
 
 
-def _add_alias(drug: Drug, name: str, kind: str) -> None:
-    slug = slugify(name)
-    if not slug or slug == drug.slug or name.lower() == drug.name.lower():
-        return
-    if Drug.objects.filter(slug=slug).exists():
-        return
-    Alias.objects.update_or_create(slug=slug, defaults={"drug": drug, "name": name, "kind": kind})
-
-
-def _near_misses(title: str) -> list[Drug]:
-    """Drugs whose name is one slip away from `title` (see is_misspelling), by name.
-
-    A slip keeps the first letter and changes the length by at most one, so the database hands over
-    only names whose slug starts with that letter (a range scan of the slug index; a slug drops
-    accents, so this is a superset) and a length within two (a margin for case folding): importing the
-    20,000th document no longer reads the whole table.
-    """
-    first = slugify(title)[:1]  # a range on the slug's index: every name starting with that letter
-    if not first:
-        return []
-    candidates = (
-        Drug.objects.filter(slug__gte=first, slug__lt=chr(ord(first) + 1))
-        .annotate(name_length=Length("name"))
-        .filter(name_length__range=(len(title) - 2, len(title) + 2))
-        .values_list("pk", "name")
-    )
-    # Every slip is within two edits; rapidfuzz (C++) drops the rest before the exact rule runs.
-    lowered = title.strip().lower()
-    ids = [
-        pk
-        for pk, name in candidates
-        if OSA.distance(lowered, name.strip().lower(), score_cutoff=2) <= 2 and is_misspelling(title, name)
-    ]
-    return list(Drug.objects.filter(pk__in=ids)) if ids else []
-
-
-def resolve_drug(doc: ParsedDocument) -> Drug:
+def resolve_drug(doc: ParsedDocument, known: Known) -> Drug:
     """The drug a document is about, created when new.
 
     A title one slip away from a known drug's name (“Denusomab” / “Denosumab”) is that drug, and
@@ -137,43 +98,35 @@ def resolve_drug(doc: ParsedDocument) -> Drug:
     authoritatively: when its title is a near-miss of a drug known only from other formats, the
     drug takes the reference's spelling and the old name becomes the alias.
     """
-    drug = find_drug(doc.title)
+    drug = known.find_drug(doc.title)
     if drug:
         if drug.name.lower() != doc.title.lower():
-            _add_alias(drug, doc.title, Alias.Kind.SYNONYM)
+            known.add_alias(drug, doc.title, Alias.Kind.SYNONYM)
         return drug
-    near = _near_misses(doc.title)
+    near = known.near_misses(doc.title)
     if len(near) == 1:
         drug = near[0]
         if doc.format == FORMAT_B and not _has_reference_monograph(drug):
             old_name = drug.name
-            drug.name, drug.slug = doc.title, slugify(doc.title)
-            Alias.objects.filter(slug=drug.slug).delete()
-            drug.save()
-            _add_alias(drug, old_name, Alias.Kind.MISSPELLING)
+            known.rename_drug(drug, doc.title)
+            known.add_alias(drug, old_name, Alias.Kind.MISSPELLING)
         else:
-            _add_alias(drug, doc.title, Alias.Kind.MISSPELLING)
+            known.add_alias(drug, doc.title, Alias.Kind.MISSPELLING)
         return drug
     if len(near) > 1:
         names = ", ".join(d.name for d in near)
         raise SourceError(doc.path, f"title “{doc.title}” is one letter away from several drugs ({names}); rename it")
-    return Drug.objects.create(name=doc.title, slug=unique_slug(Drug, doc.title))
+    return known.new_drug(doc.title)
 
 
-def _author(name: str) -> Author:
-    slug = slugify(name) or "author"
-    author, _ = Author.objects.get_or_create(slug=slug, defaults={"name": name})
-    return author
-
-
-def _monograph(doc: ParsedDocument, drug: Drug) -> Monograph:
+def _monograph(doc: ParsedDocument, drug: Drug, known: Known) -> Monograph:
     kind = Monograph.Kind.REFERENCE if doc.format == FORMAT_B else Monograph.Kind.PATIENT
-    monograph = Monograph.objects.filter(source_key=doc.source_key).first()
+    monograph = known.monographs.get(doc.source_key)
     if monograph is not None and monograph.drug_id != drug.pk:
         raise SourceError(
             doc.path, f"this document was imported as a monograph of {monograph.drug}, but its title now names {drug}"
         )
-    primary = drug.monographs.filter(is_primary=True).first()
+    primary = known.primary(drug)
     # The drug's first monograph is its primary one; a reference monograph takes over from a patient leaflet.
     if primary is None or (kind == Monograph.Kind.REFERENCE and primary.kind != Monograph.Kind.REFERENCE):
         if primary is not None and primary != monograph:
@@ -181,99 +134,127 @@ def _monograph(doc: ParsedDocument, drug: Drug) -> Monograph:
         if monograph is not None and not monograph.is_primary:
             monograph.is_primary = True
             monograph.save(update_fields=["is_primary"])
+        if monograph is not None:
+            known.set_primary(drug, monograph)
         becomes_primary = True
     else:
         becomes_primary = False
     if monograph is None:
         base = drug.slug if kind == Monograph.Kind.REFERENCE else f"{drug.slug}-{slugify(kind.label)}"
-        monograph = Monograph.objects.create(
-            slug=unique_slug(Monograph, base),
+        monograph = known.new_monograph(
+            base,
             drug=drug,
             kind=kind,
             source_key=doc.source_key,
             is_primary=becomes_primary,
+            next_review=_first_review(doc),
         )
+        if becomes_primary:
+            known.set_primary(drug, monograph)
     return monograph
 
 
-def write_table(comparison: Comparison, subjects: list[str], rows: list[tuple[str, list[str]]]) -> None:
+def write_table(
+    comparison: Comparison, subjects: list[str], rows: list[tuple[str, list[str]]], known: Known | None = None
+) -> None:
     """Replace a comparison's subjects, attributes and cells; subjects are linked to a drug or class by name.
 
-    Used by the importer and by the admin's grid editor, so both link “Denusomab” or “Bisphosphonates*” alike.
+    Used by the importer (with what its batch knows) and by the admin's grid editor (asking the database),
+    so both link “Denusomab” or “Bisphosphonates*” alike.  Four writes, however large the table.
     """
+    drug_named, class_named = (known.find_drug, known.find_class) if known else (find_drug, find_class)
     comparison.subjects.all().delete()
     comparison.attributes.all().delete()
     columns = []
     for position, label in enumerate(subjects, start=1):
         name = label.rstrip("*†‡ ").strip()
-        drug = find_drug(name)
+        drug = drug_named(name)
         columns.append(
-            ComparisonSubject.objects.create(
+            ComparisonSubject(
                 comparison=comparison,
                 position=position,
                 label=label,
                 drug=drug,
-                drug_class=None if drug else find_class(name),
+                drug_class=None if drug else class_named(name),
             )
         )
-    for position, (label, cells) in enumerate(rows, start=1):
-        attribute = ComparisonAttribute.objects.create(comparison=comparison, position=position, label=label)
-        ComparisonCell.objects.bulk_create(
-            ComparisonCell(subject=column, attribute=attribute, text=text)
-            for column, text in zip(columns, cells, strict=True)
-        )
+    ComparisonSubject.objects.bulk_create(columns)
+    attributes = ComparisonAttribute.objects.bulk_create(
+        ComparisonAttribute(comparison=comparison, position=position, label=label)
+        for position, (label, _) in enumerate(rows, start=1)
+    )
+    ComparisonCell.objects.bulk_create(
+        ComparisonCell(subject=column, attribute=attribute, text=text)
+        for attribute, (_, cells) in zip(attributes, rows, strict=True)
+        for column, text in zip(columns, cells, strict=True)
+    )
 
 
-def _comparison(revision: Revision, parsed) -> None:
+def _comparison(revision: Revision, parsed, known: Known) -> None:
     comparison = Comparison.objects.create(
         revision=revision, slug=parsed.slug, caption=parsed.caption[:500], footnotes=parsed.footnotes
     )
-    write_table(comparison, parsed.subjects, list(zip(parsed.attributes, parsed.cells, strict=True)))
+    write_table(comparison, parsed.subjects, list(zip(parsed.attributes, parsed.cells, strict=True)), known)
 
 
-def _drug_monograph(doc: ParsedDocument) -> tuple[Monograph, Drug]:
+def _drug_monograph(doc: ParsedDocument, known: Known) -> tuple[Monograph, Drug]:
     """The document's drug (with its classes, ban and brands as the document gives them) and monograph."""
-    drug = resolve_drug(doc)
-    for class_name in doc.classes:
-        drug.classes.add(
-            find_class(class_name) or DrugClass.objects.create(name=class_name, slug=unique_slug(DrugClass, class_name))
-        )
+    drug = resolve_drug(doc, known)
+    classes = [known.find_class(name) or known.new_class(name) for name in doc.classes]
+    if classes:
+        drug.classes.add(*classes)
     if doc.is_banned is not None and drug.is_banned != doc.is_banned:
         drug.is_banned = doc.is_banned
         drug.save(update_fields=["is_banned"])
     brands = {slugify(name): (name, notes[:500]) for name, notes in doc.brands}  # a repeated name: its last notes
-    known = BrandName.objects.filter(slug__in=brands).select_related("drug").in_bulk(field_name="slug")
+    new = [slug for slug in brands if slug not in known.brands]
+    for slug, (name, notes) in brands.items():
+        if slug in new:
+            continue
+        owner, *recorded = known.brands[slug]
+        if owner != drug.pk:
+            raise SourceError(doc.path, f"brand name “{name}” is already recorded for {known.drug(owner)}")
+        if recorded != [name, notes]:
+            BrandName.objects.filter(slug=slug).update(name=name, notes=notes)
+            known.add_brand(slug, drug.pk, name, notes)
     BrandName.objects.bulk_create(
-        BrandName(slug=slug, drug=drug, name=name, notes=notes)
-        for slug, (name, notes) in brands.items()
-        if slug not in known
+        BrandName(slug=slug, drug=drug, name=brands[slug][0], notes=brands[slug][1]) for slug in new
     )
-    for slug, brand in known.items():
-        name, notes = brands[slug]
-        if brand.drug_id != drug.pk:
-            raise SourceError(doc.path, f"brand name “{name}” is already recorded for {brand.drug}")
-        if (brand.name, brand.notes) != (name, notes):
-            brand.name, brand.notes = name, notes
-            brand.save(update_fields=["name", "notes"])
-    return _monograph(doc, drug), drug
+    for slug in new:
+        known.add_brand(slug, drug.pk, *brands[slug])
+    return _monograph(doc, drug, known), drug
 
 
-def _write(doc: ParsedDocument, report: ImportReport, changed: set) -> None:
+def _changed_at(doc: ParsedDocument) -> dt.datetime:
+    return doc.updated_at or doc.created_at or EPOCH  # when the source last changed it
+
+
+def _first_review(doc: ParsedDocument) -> dt.date:
+    """A new monograph's next review: its interval after the source last changed it."""
+    return add_months(_changed_at(doc).date(), Monograph._meta.get_field("review_interval_months").default)
+
+
+def _write(doc: ParsedDocument, report: ImportReport, changed: set, known: Known) -> None:
     page = topic_page(doc)
     # Outside the medication section, a page is a topic unless its title names a known drug: its INN, an
     # alias or a brand, or one of them misspelt by a slip (as resolve_drug reads titles).
-    if page is not None and find_drug(doc.title) is None and not _near_misses(doc.title):
-        monograph, drug = topic_monograph(doc, page), None
+    if page is not None and known.find_drug(doc.title) is None and not known.near_misses(doc.title):
+        monograph, drug = topic_monograph(doc, page, known), None
     else:
-        monograph, drug = _drug_monograph(doc)
+        monograph, drug = _drug_monograph(doc, known)
+    paths = []
     for path in doc.legacy_paths:
-        existing = LegacyPath.objects.filter(path=path).first()
-        if existing is None:
-            LegacyPath.objects.create(path=path, monograph=monograph)
-        elif existing.monograph_id != monograph.pk:
-            raise SourceError(doc.path, f"uri {path} already belongs to monograph {existing.monograph}")
+        owner = known.legacy.get(path)
+        if owner is None:
+            paths.append(LegacyPath(path=path, monograph=monograph))
+            known.legacy[path] = monograph.pk
+        elif owner != monograph.pk:
+            other = Monograph.objects.get(pk=owner)
+            raise SourceError(doc.path, f"uri {path} already belongs to monograph {other}")
+    LegacyPath.objects.bulk_create(paths)
 
-    live = monograph.revisions.live().first()
+    first = known.is_new(monograph)  # no revision before this one: none to find, supersede or number after
+    live = None if first else monograph.revisions.live().first()
     # The same source gives another body when a file it refers to was found this time (--assets).
     if live is not None and live.source_sha256 == doc.sha256 and live.body == doc.body:
         report.unchanged.append(doc.filename)
@@ -285,16 +266,17 @@ def _write(doc: ParsedDocument, report: ImportReport, changed: set) -> None:
             "re-importing would replace editorial work, so the import stops",
         )
 
-    changed_at = doc.updated_at or doc.created_at or EPOCH  # when the source last changed it
+    changed_at = _changed_at(doc)
     # A monograph's first revision went live when its source published it (so a build of the same sources
     # is the same fixture); any later one goes live now, here: readers, the feed and the sitemap see the
     # change, and the source's date stays the revision's `updated_at` ("updated at source").
-    went_live = changed_at if not monograph.revisions.exists() else now()
-    credits = [(Credit.Role.AUTHOR, _author(name), None) for name in doc.authors] + [
-        (Credit.Role.PROOF_READER, _author(name), changed_at) for name in doc.proof_readers
+    went_live = changed_at if first or not monograph.revisions.exists() else now()
+    credits = [(Credit.Role.AUTHOR, known.author(name), None) for name in doc.authors] + [
+        (Credit.Role.PROOF_READER, known.author(name), changed_at) for name in doc.proof_readers
     ]
     revision = workflow.publish_import(
         monograph,
+        first=first,
         at=went_live,
         comment=f"Imported from {doc.filename} (format {FORMAT_LABELS[doc.format]})",
         supersede_comment=f"Superseded by a re-import of {doc.filename}",
@@ -318,7 +300,7 @@ def _write(doc: ParsedDocument, report: ImportReport, changed: set) -> None:
         for position, (q, a) in enumerate(doc.faqs, start=1)
     )
     for parsed in doc.comparisons:
-        _comparison(revision, parsed)
+        _comparison(revision, parsed, known)
     if monograph.next_review is None or live is not None:
         monograph.next_review = add_months(changed_at.date(), monograph.review_interval_months)
         monograph.save(update_fields=["next_review"])
@@ -379,13 +361,18 @@ def import_sources(
         raise BatchError(errors)
     with transaction.atomic():
         changed = set()  # drugs and topic monographs whose pages changed
+        known = Known(
+            source_keys=(doc.source_key for doc in docs),
+            legacy_paths=(path for doc in docs for path in doc.legacy_paths),
+        )
         for doc in progress(sorted(docs, key=_import_order), len(docs), "importing"):
             written = set()
             try:
                 with transaction.atomic():
-                    _write(doc, report, written)
+                    _write(doc, report, written, known)
             except SourceError as exc:
                 errors.append(exc)
+                known.reload()  # the document's rows were rolled back: forget them too
             changed |= written  # a document that failed was rolled back: nothing of it to announce
         if errors and not (skip_invalid or dry_run):
             raise BatchError(errors)  # leaving the atomic block by an exception rolls everything back

@@ -16,6 +16,7 @@ from django.conf import settings
 from django.utils.text import slugify
 
 from ..models import Monograph, Topic, unique_slug
+from .known import Known
 from .sources import FORMAT_A, ParsedDocument, SourceError
 
 _LEVEL_TYPE = re.compile(r"^\s*level\s*-?\s*([123])\s*$", re.IGNORECASE)
@@ -58,11 +59,12 @@ def topic_page(doc: ParsedDocument) -> TopicPage | None:
     return TopicPage(key=key, level=level)
 
 
-def topic_monograph(doc: ParsedDocument, page: TopicPage) -> Monograph:
+def topic_monograph(doc: ParsedDocument, page: TopicPage, known: Known) -> Monograph:
     """The monograph of `page`'s reading level of its topic, both created when new.
 
     A new topic is named by the first of its pages imported; the first-level page renames it when its
-    monograph is created, since that page names the topic for readers.
+    monograph is created, since that page names the topic for readers.  `known` is what the import batch
+    knows: the new monograph's slug is chosen by it and made known to it.
     """
     monograph = Monograph.objects.select_related("topic").filter(source_key=doc.source_key).first()
     if monograph is not None:
@@ -94,8 +96,8 @@ def topic_monograph(doc: ParsedDocument, page: TopicPage) -> Monograph:
             "two documents cannot be the same reading level of one topic",
         )
     level_name = slugify(Monograph.Level(page.level).label)
-    return Monograph.objects.create(
-        slug=unique_slug(Monograph, f"{topic.slug}-{level_name}"),
+    return known.new_monograph(
+        f"{topic.slug}-{level_name}",
         topic=topic,
         level=page.level,
         kind=Monograph.Kind.PATIENT,

@@ -1,0 +1,204 @@
+"""What an import batch knows: the names, slugs and rows its documents look up, read once and kept current.
+
+A profile of a 1,000-document import found 26 queries for each new document, most of them asking what the
+batch could know already: is the title a drug, an alias or a brand (three queries), is it one slip from a
+drug (a fourth), is a slug free, is there a monograph for this source key, a primary one for the drug, a
+live revision, a legacy path.  Each was built by the ORM and sent one at a time: a third of the import.
+`Known` reads the names and slugs once, at the batch's start (and the monographs and legacy paths of the
+batch's own documents), then answers from dictionaries, and the loader tells it of every row it creates
+or renames.
+
+`find_drug` and `find_class` follow the rules of the loader's database look-ups of the same names (which
+the admin's table editor uses for one table), and a new slug is chosen as `models.unique_slug` chooses it;
+tests/test_known.py checks they give the same answers.
+
+A document that fails is rolled back to its savepoint: `reload()` then reads everything again, so the
+batch goes on knowing exactly what the database holds (a failure while writing is rare: most failing
+documents fail while being read, before anything is written).
+"""
+
+from __future__ import annotations
+
+from django.utils.text import slugify
+from rapidfuzz.distance import OSA
+
+from ..models import Alias, Author, BrandName, Drug, DrugClass, LegacyPath, Monograph
+from ..signals import chunks
+from .cleaning import is_misspelling
+
+
+def _free(taken, text: str) -> str:
+    """models.unique_slug's choice, against the slugs in `taken`."""
+    base = slugify(text)[:190] or "item"
+    candidate, n = base, 1
+    while candidate in taken:
+        n += 1
+        candidate = f"{base}-{n}"
+    return candidate
+
+
+class Known:
+    def __init__(self, source_keys=(), legacy_paths=()):
+        self._source_keys = sorted(set(source_keys))
+        self._legacy_paths = sorted(set(legacy_paths))
+        self.reload()
+
+    def reload(self) -> None:
+        # Drugs, aliases and brands: by lower-case name and by slug, each to its drug's pk.  A name's row
+        # comes before a slug's (as `_by_name` orders them); names equal but for case share their slug,
+        # which is unique, so a name names one row.
+        self._drug_names, self._drug_slugs, self._near = {}, {}, {}
+        for pk, name, slug in Drug.objects.values_list("pk", "name", "slug"):
+            self._add_drug_name(pk, name, slug)
+        self._alias_names, self._alias_slugs = {}, {}
+        for name, slug, drug_id in Alias.objects.values_list("name", "slug", "drug_id"):
+            self._add_alias(name, slug, drug_id)
+        self._brand_names, self.brands = {}, {}  # brands: slug -> (drug pk, name, notes)
+        for name, slug, notes, drug_id in BrandName.objects.values_list("name", "slug", "notes", "drug_id"):
+            self.add_brand(slug, drug_id, name, notes)
+        self._classes, self._class_slugs = {}, set()
+        for drug_class in DrugClass.objects.all():
+            self.add_class(drug_class)
+        self._monograph_slugs = set(Monograph.objects.values_list("slug", flat=True))
+        self.monographs = {}  # source key -> Monograph, for the batch's documents
+        for keys in chunks(self._source_keys):
+            self.monographs.update((m.source_key, m) for m in Monograph.objects.filter(source_key__in=keys))
+        self.legacy = {}  # path -> monograph pk, for the batch's documents' uris
+        for paths in chunks(self._legacy_paths):
+            self.legacy.update(LegacyPath.objects.filter(path__in=paths).values_list("path", "monograph_id"))
+        self._authors = {author.slug: author for author in Author.objects.all()}
+        self._drugs = {}  # pk -> Drug: those created or asked for in this batch
+        self._primary = {}  # drug pk -> its primary Monograph or None, once known
+        self._new = set()  # pks of the monographs this batch created: none had a revision before it
+
+    # -- drugs and their names ------------------------------------------------------------------
+
+    def _add_drug_name(self, pk: int, name: str, slug: str) -> None:
+        self._drug_names[name.lower()] = pk
+        self._drug_slugs[slug] = pk
+        bucket = (slug[:1], len(name))  # what _near_misses asks the database for: first letter, length
+        self._near[bucket] = (*self._near.get(bucket, ()), (pk, name))
+
+    def _drop_drug_name(self, pk: int, name: str, slug: str) -> None:
+        self._drug_names.pop(name.lower(), None)
+        self._drug_slugs.pop(slug, None)
+        bucket = (slug[:1], len(name))
+        self._near[bucket] = tuple(other for other in self._near.get(bucket, ()) if other[0] != pk)
+
+    def _add_alias(self, name: str, slug: str, drug_id: int) -> None:
+        self._alias_names[name.lower()] = (slug, drug_id)
+        self._alias_slugs[slug] = (name.lower(), drug_id)
+
+    def drug(self, pk: int) -> Drug:
+        if pk not in self._drugs:
+            self._drugs[pk] = Drug.objects.get(pk=pk)
+        return self._drugs[pk]
+
+    def find_drug(self, name: str) -> Drug | None:
+        """loader.find_drug: the drug named by its INN, an alias or a brand name (case-insensitively, else by
+        slug)."""
+        lowered, slug = name.lower(), slugify(name)
+        pk = self._drug_names.get(lowered) or self._drug_slugs.get(slug)
+        if pk is None:
+            alias = self._alias_names.get(lowered) or self._alias_slugs.get(slug)
+            brand = self._brand_names.get(lowered) or self.brands.get(slug)
+            pk = alias[1] if alias else brand[0] if brand else None
+        return None if pk is None else self.drug(pk)
+
+    def near_misses(self, title: str) -> list[Drug]:
+        """Drugs whose name is one slip away from `title` (see is_misspelling), by name.
+
+        A slip keeps the first letter and changes the length by at most one, so only the names whose slug
+        starts with that letter (a slug drops accents, so this is a superset) and whose length is within
+        two (a margin for case folding) are compared: the 20,000th document does not read every name.
+        """
+        first = slugify(title)[:1]
+        if not first:
+            return []
+        lowered = title.strip().lower()
+        found = []
+        for length in range(len(title) - 2, len(title) + 3):
+            for pk, name in self._near.get((first, length), ()):
+                # Every slip is within two edits; rapidfuzz (C++) drops the rest before the exact rule runs.
+                if OSA.distance(lowered, name.strip().lower(), score_cutoff=2) <= 2 and is_misspelling(title, name):
+                    found.append(self.drug(pk))
+        return sorted(found, key=lambda drug: drug.name)
+
+    def new_drug(self, title: str) -> Drug:
+        drug = Drug.objects.create(name=title, slug=_free(self._drug_slugs, title))
+        self._drugs[drug.pk] = drug
+        self._add_drug_name(drug.pk, drug.name, drug.slug)
+        self._primary[drug.pk] = None
+        return drug
+
+    def rename_drug(self, drug: Drug, name: str) -> None:
+        """The drug takes `name` (and its slug), freeing an alias that held that slug."""
+        self._drop_drug_name(drug.pk, drug.name, drug.slug)
+        drug.name, drug.slug = name, slugify(name)
+        Alias.objects.filter(slug=drug.slug).delete()
+        if drug.slug in self._alias_slugs:
+            lowered, _ = self._alias_slugs.pop(drug.slug)
+            self._alias_names.pop(lowered, None)
+        drug.save()
+        self._add_drug_name(drug.pk, drug.name, drug.slug)
+
+    def add_alias(self, drug: Drug, name: str, kind: str) -> None:
+        """loader._add_alias: `name` as another name of `drug`, unless it is the drug's own or a drug's slug."""
+        slug = slugify(name)
+        if not slug or slug == drug.slug or name.lower() == drug.name.lower() or slug in self._drug_slugs:
+            return
+        Alias.objects.update_or_create(slug=slug, defaults={"drug": drug, "name": name, "kind": kind})
+        if slug in self._alias_slugs:
+            self._alias_names.pop(self._alias_slugs[slug][0], None)
+        self._add_alias(name, slug, drug.pk)
+
+    def add_brand(self, slug: str, drug_id: int, name: str, notes: str) -> None:
+        old = self.brands.get(slug)
+        if old is not None:
+            self._brand_names.pop(old[1].lower(), None)
+        self.brands[slug] = (drug_id, name, notes)
+        self._brand_names[name.lower()] = self.brands[slug]
+
+    # -- classes ----------------------------------------------------------------------------------
+
+    def add_class(self, drug_class: DrugClass) -> None:
+        self._classes.setdefault(drug_class.name.lower(), []).append(drug_class)
+        self._class_slugs.add(drug_class.slug)
+
+    def find_class(self, name: str) -> DrugClass | None:
+        """loader.find_class: a class by name, singular or plural, the first by name."""
+        stem = name.strip().lower().removesuffix("s")
+        found = self._classes.get(stem, []) + self._classes.get(f"{stem}s", [])
+        return min(found, key=lambda drug_class: drug_class.name, default=None)
+
+    def new_class(self, name: str) -> DrugClass:
+        drug_class = DrugClass.objects.create(name=name, slug=_free(self._class_slugs, name))
+        self.add_class(drug_class)
+        return drug_class
+
+    # -- monographs -------------------------------------------------------------------------------
+
+    def primary(self, drug: Drug) -> Monograph | None:
+        if drug.pk not in self._primary:
+            self._primary[drug.pk] = drug.monographs.filter(is_primary=True).first()
+        return self._primary[drug.pk]
+
+    def set_primary(self, drug: Drug, monograph: Monograph) -> None:
+        self._primary[drug.pk] = monograph
+
+    def new_monograph(self, base: str, **fields) -> Monograph:
+        monograph = Monograph.objects.create(slug=_free(self._monograph_slugs, base), **fields)
+        self._monograph_slugs.add(monograph.slug)
+        self.monographs[monograph.source_key] = monograph
+        self._new.add(monograph.pk)
+        return monograph
+
+    def is_new(self, monograph: Monograph) -> bool:
+        """Created by this batch: no revision of it existed before."""
+        return monograph.pk in self._new
+
+    def author(self, name: str) -> Author:
+        slug = slugify(name) or "author"
+        if slug not in self._authors:
+            self._authors[slug] = Author.objects.create(slug=slug, name=name)
+        return self._authors[slug]
