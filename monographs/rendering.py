@@ -12,6 +12,8 @@ import logging
 import re
 import threading
 import xml.etree.ElementTree as etree
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
@@ -305,9 +307,28 @@ def _markdown() -> markdown.Markdown:
     )
 
 
+# Texts rendered already, by this renderer in another process: see `rendered_ahead`.
+_AHEAD: ContextVar[dict | None] = ContextVar("rendered_ahead", default=None)
+
+
+@contextmanager
+def rendered_ahead(renderings: dict[str, Rendered]):
+    """Within the block, `render_document(text)` of a text without tables returns `renderings[text]` when
+    given.  A large import has its bodies rendered by worker processes (`render_document(body, {})`, the
+    same call) while it writes its rows, and its stored pages are then taken from their work."""
+    token = _AHEAD.set(renderings)
+    try:
+        yield
+    finally:
+        _AHEAD.reset(token)
+
+
 def render_document(text: str, tables: dict[str, str] | None = None, keep_missing_media: bool = False) -> Rendered:
     """`text` as safe HTML.  Images and videos this site would not serve are left out (see `_drop_missing_media`),
     unless `keep_missing_media`: the link check (monographs/links.py) lists them."""
+    ahead = _AHEAD.get()
+    if ahead and not tables and not keep_missing_media and text in ahead:
+        return ahead[text]
     # This thread's converter, reset between documents: building one cost more than most conversions (a
     # sixth of an import, then a tenth of rendering pages).  Only the tables to embed change between uses.
     md = getattr(_per_thread, "markdown", None) or _markdown()

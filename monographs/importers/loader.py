@@ -7,15 +7,21 @@ import of the same sources would have written.
 from __future__ import annotations
 
 import datetime as dt
+import logging
+import multiprocessing
+import os
 import re
+from contextlib import nullcontext
 from dataclasses import dataclass, field
+from functools import partial
 
+from django.core.files.storage import FileSystemStorage, default_storage
 from django.db import transaction
 from django.db.models import BooleanField, ExpressionWrapper, Q, Value
 from django.db.models.functions import Lower
 from django.utils.text import slugify
 
-from .. import workflow
+from .. import rendering, workflow
 from ..models import (
     FAQ,
     Alias,
@@ -319,6 +325,80 @@ def _no_progress(iterable, total: int, description: str):
     return iterable
 
 
+# A batch this large is read by worker processes, one per core, which then render its pages while this
+# process writes its rows (1,000 generated documents, 2 cores: reading and rendering were half of the
+# import).  Forked, they have this process's settings and code, and never use its database connection.
+PARALLEL_FROM = 64
+
+
+def _cores() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1
+
+
+def _workers(files: list, assets: AssetLibrary | None):
+    """A pool of worker processes for this batch, or None: a small batch, one core, or media storage
+    that is not a local folder (a forked process must not share another's open connection to a bucket)."""
+    cores = _cores()
+    local = isinstance(default_storage, FileSystemStorage) and (
+        assets is None or isinstance(assets.storage, FileSystemStorage)
+    )
+    if len(files) < PARALLEL_FROM or cores < 2 or not local:
+        return None
+    return multiprocessing.get_context("fork").Pool(cores, initializer=_start_worker)
+
+
+class _KeepRecords(logging.Handler):
+    records: list = []
+
+    def emit(self, record):
+        record.msg, record.args, record.exc_info = record.getMessage(), None, None  # plain, to send back
+        self.records.append(record)
+
+
+def _start_worker() -> None:
+    # What the parser logs (each warning about a document) is sent back with the document and logged
+    # again by the batch's process, where import_sources' handler prints it.
+    logger = logging.getLogger("monographs.importers")
+    logger.handlers, logger.propagate = [_KeepRecords()], False
+
+
+def _read(path, assets: AssetLibrary | None) -> ParsedDocument | SourceError:
+    try:
+        return parse_document(path, assets=assets)
+    except SourceError as exc:
+        return exc
+
+
+def _read_in_worker(path, assets: AssetLibrary | None) -> tuple[ParsedDocument | SourceError, list]:
+    result = _read(path, assets)
+    records, _KeepRecords.records = _KeepRecords.records, []
+    return result, records
+
+
+def _read_all(files: list, assets: AssetLibrary | None, pool):
+    """Each file's document or SourceError, in the files' order."""
+    if pool is None:
+        yield from (_read(path, assets) for path in files)
+        return
+    for result, records in pool.imap(partial(_read_in_worker, assets=assets), files, chunksize=8):
+        for record in records:
+            logging.getLogger(record.name).handle(record)
+        yield result
+
+
+def _render_in_worker(body: str) -> rendering.Rendered:
+    return rendering.render_document(body, {})  # what render_page does of a revision without tables
+
+
+def _render_ahead(docs: list[ParsedDocument], pool):
+    """The workers start rendering the bodies of the documents without tables (a table links its drugs,
+    known once written); the result is read, with `dict`, once this process has written the batch."""
+    if pool is None:
+        return ()
+    bodies = [doc.body for doc in docs if not doc.comparisons]
+    return zip(bodies, pool.imap(_render_in_worker, bodies, chunksize=8), strict=True)
+
+
 def import_sources(
     paths,
     skip_invalid: bool = False,
@@ -341,31 +421,38 @@ def import_sources(
     `progress(iterable, total, description)` wraps the loops over documents (reading, then writing), for a
     progress bar.
     """
-    report = ImportReport()
-    docs, errors, seen = [], [], {}
     files = iter_source_paths(paths)
     if not files:
         raise BatchError([SourceError(", ".join(map(str, paths)) or "(no paths)", "no source files found")])
-    for path in progress(files, len(files), "reading"):
-        try:
-            doc = parse_document(path, assets=assets)
-        except SourceError as exc:
-            errors.append(exc)
+    with _workers(files, assets) or nullcontext() as pool:
+        return _import(files, skip_invalid, dry_run, progress, assets, pool)
+
+
+def _import(files, skip_invalid, dry_run, progress, assets, pool) -> ImportReport:
+    report = ImportReport()
+    docs, errors, seen = [], [], {}
+    for doc in progress(_read_all(files, assets, pool), len(files), "reading"):
+        if isinstance(doc, SourceError):
+            errors.append(doc)
             continue
         if doc.source_key in seen:
-            errors.append(SourceError(path, f"duplicate source id {doc.source_key!r}: also in {seen[doc.source_key]}"))
+            errors.append(
+                SourceError(doc.path, f"duplicate source id {doc.source_key!r}: also in {seen[doc.source_key]}")
+            )
             continue
-        seen[doc.source_key] = path
+        seen[doc.source_key] = doc.path
         docs.append(doc)
     if errors and not (skip_invalid or dry_run):
         raise BatchError(errors)
+    docs.sort(key=_import_order)
+    rendered = _render_ahead(docs, pool)
     with transaction.atomic():
         changed = set()  # drugs and topic monographs whose pages changed
         known = Known(
             source_keys=(doc.source_key for doc in docs),
             legacy_paths=(path for doc in docs for path in doc.legacy_paths),
         )
-        for doc in progress(sorted(docs, key=_import_order), len(docs), "importing"):
+        for doc in progress(docs, len(docs), "importing"):
             written = set()
             try:
                 with transaction.atomic():
@@ -381,10 +468,11 @@ def import_sources(
             # comparison reviews are brought up to date in a few queries per hundreds of monographs
             # (each receiver works in chunks) rather than a dozen per document; and every cached page of
             # every process is stale when this commits.
-            announce(
-                drugs=[c for c in changed if isinstance(c, Drug)],
-                monographs=[c for c in changed if isinstance(c, Monograph)],
-            )
+            with rendering.rendered_ahead(dict(rendered)):
+                announce(
+                    drugs=[c for c in changed if isinstance(c, Drug)],
+                    monographs=[c for c in changed if isinstance(c, Monograph)],
+                )
         if dry_run:
             transaction.set_rollback(True)
     report.skipped = errors

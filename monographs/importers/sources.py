@@ -102,6 +102,9 @@ class SourceError(Exception):
         self.reason = reason
         super().__init__(f"{self.path}: {reason}")
 
+    def __reduce__(self):  # sent back whole from a worker process that read the file (loader._read)
+        return type(self), (self.path, self.reason)
+
 
 @dataclass
 class ParsedComparison:
