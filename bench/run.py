@@ -375,7 +375,12 @@ def bench_consistency(databases: dict[int, str]) -> None:
     stored) and pages of the stored run; then the cost of publishing one revision, at each size in the
     same run, so their growth can be read side by side (target: 1,000 → 20,000 grows < 2×)."""
     publish = {}
-    for size, db_url in sorted(databases.items()):
+    for size, imported in sorted(databases.items()):
+        # On a copy: the editors, the stored run and the publishes (with their notifications, whose users
+        # `dumpdata monographs` leaves out) would otherwise be in the import database a resumed run dumps.
+        copy = Path(imported.removeprefix("sqlite:///")).with_name(f"publish-{size}.sqlite3")
+        shutil.copyfile(imported.removeprefix("sqlite:///"), copy)
+        db_url = f"sqlite:///{copy}"
         log(f"consistency report and one publish, {size:,} monographs")
         result = worker(env_for(db_url), "consistency")
         stored = result["stored"]
@@ -423,6 +428,7 @@ def bench_consistency(databases: dict[int, str]) -> None:
                 else ""
             ),
         )
+        copy.unlink()
 
 
 def create_pg_database(server: str, name: str) -> str:
@@ -701,7 +707,7 @@ def main() -> int:
         bench_search(work, databases, loaded, keep={max(sizes)} if resume else set())
         bench_throughput(work, databases[min(sizes)], pages)
         bench_render(databases[min(sizes)])
-        bench_consistency(databases)  # last: it publishes into the import databases
+        bench_consistency(databases)  # on copies of the import databases
     finally:
         stop_all()
         for size in sizes:  # a database left by an interrupted run (BENCH_WORK keeps the largest)
