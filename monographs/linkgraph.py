@@ -23,7 +23,7 @@ from . import prerender
 from .links import internal_anchors
 from .models import Alias, BrandName, Comparison, Drug, DrugClass, InternalLink, LegacyPath, Monograph, Revision, Topic
 from .proposals import redirects_made
-from .signals import changed_monograph_ids, chunks
+from .signals import changed_monograph_ids, chunks, release
 
 K = InternalLink.Kind
 
@@ -113,6 +113,7 @@ def rebuild_all() -> int:
         batch = []
         for revision in revisions.order_by("pk").iterator(chunk_size=200):
             batch += links_of(revision)
+            release([revision])
             if len(batch) >= 2000:
                 count += len(InternalLink.objects.bulk_create(batch))
                 batch = []

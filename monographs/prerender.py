@@ -20,10 +20,10 @@ from __future__ import annotations
 
 from django.db.models import Q
 
-from . import rendering
+from . import rendering, workers
 from .models import RenderedRevision, Revision
 from .rendering import RenderedPage, page_prefetch, render_page
-from .signals import changed_monograph_ids, chunks
+from .signals import changed_monograph_ids, chunks, release
 
 
 def stored(revision: Revision) -> RenderedPage | None:
@@ -89,29 +89,40 @@ def _outdated() -> Q:
 BATCH = 50
 
 
-def _store_batch(revisions: list[Revision]) -> int:
-    rows = [_row(revision, render_page(revision)) for revision in revisions]
+def _store_batch(revisions: list[Revision], pool=None) -> int:
+    """Render and store `revisions` (fetched with page_prefetch()); with `pool` (monographs/workers.py) the
+    bodies without tables are rendered by its processes while this one renders those with tables."""
+    plain = [revision.body for revision in revisions if not revision.comparisons.all()] if pool else []
+    pending = pool.map_async(workers.render_plain, plain) if plain else None
+    pages = {r.pk: render_page(r) for r in revisions if pending is None or r.comparisons.all()}
+    if pending is not None:
+        with rendering.rendered_ahead(dict(zip(plain, pending.get(), strict=True))):
+            pages.update((r.pk, render_page(r)) for r in revisions if r.pk not in pages)
+    rows = [_row(revision, pages[revision.pk]) for revision in revisions]
     RenderedRevision.objects.filter(revision__in=[revision.pk for revision in revisions]).delete()
     RenderedRevision.objects.bulk_create(rows)
     return len(rows)
 
 
-def store_missing(revisions=None, everything: bool = False) -> int:
+def store_missing(revisions=None, everything: bool = False, parallel: bool = False) -> int:
     """Render and store every live revision (of `revisions`, a queryset) whose page is missing or from
     another renderer version (every one with `everything`); remove the rows of revisions no longer live.
-    Returns how many were rendered."""
+    Returns how many were rendered.  `parallel`: many pages are rendered by worker processes
+    (monographs/workers.py), as `loaddata` and `rerender` ask."""
     live = (revisions if revisions is not None else Revision.objects.all()).live()
     if revisions is None:
         RenderedRevision.objects.exclude(revision__status=Revision.Status.PUBLISHED).delete()
     if not everything:
         live = live.filter(_outdated())
     count, batch = 0, []
-    for revision in live.prefetch_related(*page_prefetch()).order_by("pk").iterator(chunk_size=BATCH):
-        batch.append(revision)
-        if len(batch) == BATCH:
-            count += _store_batch(batch)
-            batch = []
-    return count + _store_batch(batch)
+    with workers.pool(live.count() if parallel else 0) as pool:
+        for revision in live.prefetch_related(*page_prefetch()).order_by("pk").iterator(chunk_size=BATCH):
+            batch.append(revision)
+            if len(batch) == BATCH:
+                count += _store_batch(batch, pool)
+                release(batch)
+                batch = []
+        return count + _store_batch(batch, pool)
 
 
 def on_content_changed(sender, monographs=(), drugs=(), **kwargs) -> None:

@@ -51,7 +51,7 @@ from .importers.cleaning import damerau_distance
 from .models import Alias, Drug, Monograph, Revision, SearchEntry, SearchWord
 from .prerender import page_of
 from .rendering import html_text
-from .signals import changed_monograph_ids, chunks
+from .signals import changed_monograph_ids, chunks, release
 
 MAX_QUERY = 200
 REINDEX_CHUNK = 50  # live revisions read at once by a rebuild
@@ -193,6 +193,7 @@ def reindex_all(rerender: bool = False) -> int:
             else:
                 fields = _entry_fields(monograph, revision)
             SearchEntry.objects.update_or_create(monograph=monograph, defaults=fields)
+            release([revision])
             count += 1
         _postgres_vectors(SearchEntry.objects.all())
         SearchWord.objects.all().delete()  # words of names no longer indexed go

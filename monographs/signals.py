@@ -44,6 +44,23 @@ def chunks(ids, size: int = CHUNK):
         yield ids[start : start + size]
 
 
+def release(objects, seen: set | None = None) -> None:
+    """Break the reference cycles that select_related and prefetch_related make among model instances (a
+    revision holds its FAQs, each FAQ its revision; a drug its aliases, each alias its drug), so a batch a
+    receiver is done with is freed when it is dropped, not at the garbage collector's rare full pass: a
+    `loaddata` of 600 documents peaked 20 MB higher than one of 60 by such garbage alone."""
+    seen = set() if seen is None else seen
+    for obj in objects:
+        if obj is None or id(obj) in seen:
+            continue
+        seen.add(id(obj))
+        related = list(obj._state.fields_cache.values())
+        obj._state.fields_cache = {}
+        for rows in obj.__dict__.pop("_prefetched_objects_cache", {}).values():
+            related.extend(rows._result_cache or ())
+        release(related, seen)
+
+
 def changed_monograph_ids(monographs=(), drugs=()) -> list[int]:
     """What an announcement covers, for its receivers: the monographs named and every monograph of the
     drugs named, each once, in id order (one query per CHUNK drugs, however many there are)."""

@@ -95,7 +95,7 @@ def test_new_rows_are_inserted_in_batches(tmp_path, monkeypatch):
     monkeypatch.setattr(loaddata_command, "reindex_all", lambda: 0)  # the load alone
     monkeypatch.setattr(loaddata_command, "rebuild_links", lambda: 0)
     monkeypatch.setattr(loaddata_command, "record_all_reviews", lambda: None)
-    monkeypatch.setattr(loaddata_command, "store_missing", lambda: 0)
+    monkeypatch.setattr(loaddata_command, "store_missing", lambda **options: 0)
     records = seed_records()
     faq = next(record for record in records if record["model"] == "monographs.faq")
     extra = [{**faq, "fields": {**faq["fields"], "position": 100 + i}} for i in range(450)]

@@ -8,20 +8,16 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import multiprocessing
-import os
 import re
-from contextlib import nullcontext
 from dataclasses import dataclass, field
 from functools import partial
 
-from django.core.files.storage import FileSystemStorage, default_storage
 from django.db import transaction
 from django.db.models import BooleanField, ExpressionWrapper, Q, Value
 from django.db.models.functions import Lower
 from django.utils.text import slugify
 
-from .. import rendering, workflow
+from .. import rendering, workers, workflow
 from ..models import (
     FAQ,
     Alias,
@@ -325,28 +321,6 @@ def _no_progress(iterable, total: int, description: str):
     return iterable
 
 
-# A batch this large is read by worker processes, one per core, which then render its pages while this
-# process writes its rows (1,000 generated documents, 2 cores: reading and rendering were half of the
-# import).  Forked, they have this process's settings and code, and never use its database connection.
-PARALLEL_FROM = 64
-
-
-def _cores() -> int:
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1
-
-
-def _workers(files: list, assets: AssetLibrary | None):
-    """A pool of worker processes for this batch, or None: a small batch, one core, or media storage
-    that is not a local folder (a forked process must not share another's open connection to a bucket)."""
-    cores = _cores()
-    local = isinstance(default_storage, FileSystemStorage) and (
-        assets is None or isinstance(assets.storage, FileSystemStorage)
-    )
-    if len(files) < PARALLEL_FROM or cores < 2 or not local:
-        return None
-    return multiprocessing.get_context("fork").Pool(cores, initializer=_start_worker)
-
-
 class _KeepRecords(logging.Handler):
     records: list = []
 
@@ -386,17 +360,13 @@ def _read_all(files: list, assets: AssetLibrary | None, pool):
         yield result
 
 
-def _render_in_worker(body: str) -> rendering.Rendered:
-    return rendering.render_document(body, {})  # what render_page does of a revision without tables
-
-
 def _render_ahead(docs: list[ParsedDocument], pool):
     """The workers start rendering the bodies of the documents without tables (a table links its drugs,
     known once written); the result is read, with `dict`, once this process has written the batch."""
     if pool is None:
         return ()
     bodies = [doc.body for doc in docs if not doc.comparisons]
-    return zip(bodies, pool.imap(_render_in_worker, bodies, chunksize=8), strict=True)
+    return zip(bodies, pool.imap(workers.render_plain, bodies, chunksize=8), strict=True)
 
 
 def import_sources(
@@ -424,7 +394,9 @@ def import_sources(
     files = iter_source_paths(paths)
     if not files:
         raise BatchError([SourceError(", ".join(map(str, paths)) or "(no paths)", "no source files found")])
-    with _workers(files, assets) or nullcontext() as pool:
+    # A large batch is read by worker processes, which then render its bodies while this one writes.
+    storages = () if assets is None else (assets.storage,)
+    with workers.pool(len(files), *storages, initializer=_start_worker) as pool:
         return _import(files, skip_invalid, dry_run, progress, assets, pool)
 
 

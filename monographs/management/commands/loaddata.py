@@ -31,7 +31,7 @@ class Command(loaddata.Command):
         if not self.loaded_object_count:
             return
         with transaction.atomic(using=self.using):
-            rendered = store_missing()
+            rendered = store_missing(parallel=True)
             count = reindex_all()  # its text from the pages just stored: each page is rendered once
             links = rebuild_links()
             record_all_reviews()  # what each live comparison was checked against, when none is recorded

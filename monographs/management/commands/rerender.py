@@ -18,7 +18,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, all=False, **options):  # noqa: A002 - the option's name
         with transaction.atomic():
-            count = store_missing(everything=all)
+            count = store_missing(everything=all, parallel=True)
             if count:
                 reindex_all(rerender=True)
         if count:
