@@ -310,7 +310,8 @@ def test_a_large_batch_shows_progress_on_a_terminal_only(write_source, monkeypat
     for name in ("Alphamab", "Betamab", "Gammamab"):
         folder = str(write_source(f"{name}.txt", VALID_B.replace("Testamab", name)).parent)
     out, err = import_batch(folder, stdout=Terminal(), stderr=Terminal())
-    assert "\rreading:   0%|" in err and "\rimporting:   0%|" in err and "| 0/3 [" in err
+    # Reference documents are written as they are read; the others, once all are read, under "importing".
+    assert "\rreading:   0%|" in err and "| 0/3 [" in err
     assert "3 created" in out and "\r" not in out  # the report is never mixed with the bar
     for stdout, stderr in ((StringIO(), Terminal()), (Terminal(), StringIO())):
         out, err = import_batch(folder, stdout=stdout, stderr=stderr)
@@ -320,6 +321,15 @@ def test_a_large_batch_shows_progress_on_a_terminal_only(write_source, monkeypat
     monkeypatch.setattr(import_sources_command, "PROGRESS_FROM", 4)
     out, err = import_batch(folder, stdout=Terminal(), stderr=Terminal())
     assert "%" not in err  # a small batch: no bar
+    monkeypatch.setattr(import_sources_command, "PROGRESS_FROM", 3)
+    leaflets = [
+        write_source(
+            f"{name}_leaflet.txt", f"---\ntitle: {name}\nuri: treatment/other/medication/{name}\n---\n<p>A.</p>\n"
+        )
+        for name in ("Deltamab", "Epsilamab", "Zetamab")
+    ]
+    _, err = import_batch(*map(str, leaflets), stdout=Terminal(), stderr=Terminal())
+    assert "\rreading:   0%|" in err and "\rimporting:   0%|" in err
 
 
 def test_a_dry_run_prints_the_report_and_writes_nothing(client, write_source, tmp_path):

@@ -4,9 +4,8 @@ A profile of a 1,000-document import found 26 queries for each new document, mos
 batch could know already: is the title a drug, an alias or a brand (three queries), is it one slip from a
 drug (a fourth), is a slug free, is there a monograph for this source key, a primary one for the drug, a
 live revision, a legacy path.  Each was built by the ORM and sent one at a time: a third of the import.
-`Known` reads the names and slugs once, at the batch's start (and the monographs and legacy paths of the
-batch's own documents), then answers from dictionaries, and the loader tells it of every row it creates
-or renames.
+`Known` reads the names, slugs, source keys and legacy paths once, at the batch's start, then answers
+from dictionaries, and the loader tells it of every row it creates or renames.
 
 `find_drug` and `find_class` follow the rules of the loader's database look-ups of the same names (which
 the admin's table editor uses for one table), and a new slug is chosen as `models.unique_slug` chooses it;
@@ -20,10 +19,10 @@ documents fail while being read, before anything is written).
 from __future__ import annotations
 
 from django.utils.text import slugify
+from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
 from ..models import Alias, Author, BrandName, Drug, DrugClass, LegacyPath, Monograph
-from ..signals import chunks
 from .cleaning import is_misspelling
 
 
@@ -38,9 +37,7 @@ def _free(taken, text: str) -> str:
 
 
 class Known:
-    def __init__(self, source_keys=(), legacy_paths=()):
-        self._source_keys = sorted(set(source_keys))
-        self._legacy_paths = sorted(set(legacy_paths))
+    def __init__(self):
         self.reload()
 
     def reload(self) -> None:
@@ -60,12 +57,9 @@ class Known:
         for drug_class in DrugClass.objects.all():
             self.add_class(drug_class)
         self._monograph_slugs = set(Monograph.objects.values_list("slug", flat=True))
-        self.monographs = {}  # source key -> Monograph, for the batch's documents
-        for keys in chunks(self._source_keys):
-            self.monographs.update((m.source_key, m) for m in Monograph.objects.filter(source_key__in=keys))
-        self.legacy = {}  # path -> monograph pk, for the batch's documents' uris
-        for paths in chunks(self._legacy_paths):
-            self.legacy.update(LegacyPath.objects.filter(path__in=paths).values_list("path", "monograph_id"))
+        self._source_keys = dict(Monograph.objects.filter(source_key__isnull=False).values_list("source_key", "pk"))
+        self._monographs = {}  # source key -> Monograph: those created or asked for in this batch
+        self.legacy = dict(LegacyPath.objects.values_list("path", "monograph_id"))  # path -> monograph pk
         self._authors = {author.slug: author for author in Author.objects.all()}
         self._drugs = {}  # pk -> Drug: those created or asked for in this batch
         self._primary = {}  # drug pk -> its primary Monograph or None, once known
@@ -76,14 +70,18 @@ class Known:
     def _add_drug_name(self, pk: int, name: str, slug: str) -> None:
         self._drug_names[name.lower()] = pk
         self._drug_slugs[slug] = pk
-        bucket = (slug[:1], len(name))  # what _near_misses asks the database for: first letter, length
-        self._near[bucket] = (*self._near.get(bucket, ()), (pk, name))
+        # Names by first letter of the slug and length: what near_misses compares a title with.
+        lowered, rows = self._near.setdefault((slug[:1], len(name)), ([], []))
+        lowered.append(name.strip().lower())
+        rows.append((pk, name))
 
     def _drop_drug_name(self, pk: int, name: str, slug: str) -> None:
         self._drug_names.pop(name.lower(), None)
         self._drug_slugs.pop(slug, None)
-        bucket = (slug[:1], len(name))
-        self._near[bucket] = tuple(other for other in self._near.get(bucket, ()) if other[0] != pk)
+        lowered, rows = self._near.get((slug[:1], len(name)), ([], []))
+        if (pk, name) in rows:
+            del lowered[rows.index((pk, name))]
+            rows.remove((pk, name))
 
     def _add_alias(self, name: str, slug: str, drug_id: int) -> None:
         self._alias_names[name.lower()] = (slug, drug_id)
@@ -118,9 +116,12 @@ class Known:
         lowered = title.strip().lower()
         found = []
         for length in range(len(title) - 2, len(title) + 3):
-            for pk, name in self._near.get((first, length), ()):
-                # Every slip is within two edits; rapidfuzz (C++) drops the rest before the exact rule runs.
-                if OSA.distance(lowered, name.strip().lower(), score_cutoff=2) <= 2 and is_misspelling(title, name):
+            names, rows = self._near.get((first, length), ((), ()))
+            # Every slip is within two edits: rapidfuzz (C++, the whole bucket in one call) drops the rest
+            # before the exact rule runs.
+            for _, _, i in process.extract(lowered, names, scorer=OSA.distance, score_cutoff=2, limit=None):
+                pk, name = rows[i]
+                if is_misspelling(title, name):
                     found.append(self.drug(pk))
         return sorted(found, key=lambda drug: drug.name)
 
@@ -186,10 +187,17 @@ class Known:
     def set_primary(self, drug: Drug, monograph: Monograph) -> None:
         self._primary[drug.pk] = monograph
 
+    def monograph(self, source_key: str) -> Monograph | None:
+        """The monograph imported from `source_key`, if any."""
+        if source_key not in self._monographs and source_key in self._source_keys:
+            self._monographs[source_key] = Monograph.objects.get(pk=self._source_keys[source_key])
+        return self._monographs.get(source_key)
+
     def new_monograph(self, base: str, **fields) -> Monograph:
         monograph = Monograph.objects.create(slug=_free(self._monograph_slugs, base), **fields)
         self._monograph_slugs.add(monograph.slug)
-        self.monographs[monograph.source_key] = monograph
+        self._source_keys[monograph.source_key] = monograph.pk
+        self._monographs[monograph.source_key] = monograph
         self._new.add(monograph.pk)
         return monograph
 

@@ -11,6 +11,7 @@ import logging
 import re
 from dataclasses import dataclass, field
 from functools import partial
+from pathlib import Path
 
 from django.db import transaction
 from django.db.models import BooleanField, ExpressionWrapper, Q, Value
@@ -123,7 +124,7 @@ def resolve_drug(doc: ParsedDocument, known: Known) -> Drug:
 
 def _monograph(doc: ParsedDocument, drug: Drug, known: Known) -> Monograph:
     kind = Monograph.Kind.REFERENCE if doc.format == FORMAT_B else Monograph.Kind.PATIENT
-    monograph = known.monographs.get(doc.source_key)
+    monograph = known.monograph(doc.source_key)
     if monograph is not None and monograph.drug_id != drug.pk:
         raise SourceError(
             doc.path, f"this document was imported as a monograph of {monograph.drug}, but its title now names {drug}"
@@ -317,6 +318,10 @@ def _import_order(doc: ParsedDocument):
     return (doc.format != FORMAT_B, doc.filename)
 
 
+def _file_name(path) -> str:
+    return Path(path).name
+
+
 def _no_progress(iterable, total: int, description: str):
     return iterable
 
@@ -360,13 +365,30 @@ def _read_all(files: list, assets: AssetLibrary | None, pool):
         yield result
 
 
-def _render_ahead(docs: list[ParsedDocument], pool):
-    """The workers start rendering the bodies of the documents without tables (a table links its drugs,
-    known once written); the result is read, with `dict`, once this process has written the batch."""
-    if pool is None:
-        return ()
-    bodies = [doc.body for doc in docs if not doc.comparisons]
-    return zip(bodies, pool.imap(workers.render_plain, bodies, chunksize=8), strict=True)
+class _RenderAhead:
+    """The bodies of the documents without tables (a table links its drugs, known once written), sent to
+    the workers as their documents are written, fifty at a time; `results()` waits for the last."""
+
+    SIZE = 50
+
+    def __init__(self, pool):
+        self.pool, self.batch, self.sent = pool, [], []
+
+    def add(self, doc: ParsedDocument) -> None:
+        if self.pool is None or doc.comparisons:
+            return
+        self.batch.append(doc.body)
+        if len(self.batch) == self.SIZE:
+            self._send()
+
+    def _send(self) -> None:
+        if self.batch:
+            self.sent.append((self.batch, self.pool.map_async(workers.render_plain, self.batch)))
+            self.batch = []
+
+    def results(self) -> dict[str, rendering.Rendered]:
+        self._send()
+        return {body: page for bodies, done in self.sent for body, page in zip(bodies, done.get(), strict=True)}
 
 
 def import_sources(
@@ -402,29 +424,15 @@ def import_sources(
 
 def _import(files, skip_invalid, dry_run, progress, assets, pool) -> ImportReport:
     report = ImportReport()
-    docs, errors, seen = [], [], {}
-    for doc in progress(_read_all(files, assets, pool), len(files), "reading"):
-        if isinstance(doc, SourceError):
-            errors.append(doc)
-            continue
-        if doc.source_key in seen:
-            errors.append(
-                SourceError(doc.path, f"duplicate source id {doc.source_key!r}: also in {seen[doc.source_key]}")
-            )
-            continue
-        seen[doc.source_key] = doc.path
-        docs.append(doc)
-    if errors and not (skip_invalid or dry_run):
-        raise BatchError(errors)
-    docs.sort(key=_import_order)
-    rendered = _render_ahead(docs, pool)
+    errors, seen, later = [], {}, []
+    refuse = not (skip_invalid or dry_run)  # a file that cannot be imported fails the batch
+    unreadable = False
     with transaction.atomic():
         changed = set()  # drugs and topic monographs whose pages changed
-        known = Known(
-            source_keys=(doc.source_key for doc in docs),
-            legacy_paths=(path for doc in docs for path in doc.legacy_paths),
-        )
-        for doc in progress(docs, len(docs), "importing"):
+        known = Known()
+        ahead = _RenderAhead(pool)
+
+        def write(doc: ParsedDocument) -> None:
             written = set()
             try:
                 with transaction.atomic():
@@ -432,15 +440,39 @@ def _import(files, skip_invalid, dry_run, progress, assets, pool) -> ImportRepor
             except SourceError as exc:
                 errors.append(exc)
                 known.reload()  # the document's rows were rolled back: forget them too
-            changed |= written  # a document that failed was rolled back: nothing of it to announce
-        if errors and not (skip_invalid or dry_run):
+            changed.update(written)  # a document that failed was rolled back: nothing of it to announce
+            ahead.add(doc)
+
+        # Reference documents (format B) are written first, then the others, each kind in the order of
+        # the file names (_import_order).  Read in that order, a reference document is written as soon as
+        # it is read, while the workers read on; the others wait for the end of the reading.
+        for doc in progress(_read_all(sorted(files, key=_file_name), assets, pool), len(files), "reading"):
+            if isinstance(doc, SourceError):
+                errors.append(doc)
+                unreadable = True
+                continue
+            if doc.source_key in seen:
+                duplicate = f"duplicate source id {doc.source_key!r}: also in {seen[doc.source_key]}"
+                errors.append(SourceError(doc.path, duplicate))
+                unreadable = True
+                continue
+            seen[doc.source_key] = doc.path
+            if unreadable and refuse:
+                continue  # the batch fails: read on only to list every problem
+            if doc.format == FORMAT_B:
+                write(doc)
+            else:
+                later.append(doc)
+        for doc in progress(later if not (unreadable and refuse) else [], len(later), "importing"):
+            write(doc)
+        if errors and refuse:
             raise BatchError(errors)  # leaving the atomic block by an exception rolls everything back
         if changed:
             # One announcement for the whole batch: the search index, stored pages, link graph and
             # comparison reviews are brought up to date in a few queries per hundreds of monographs
             # (each receiver works in chunks) rather than a dozen per document; and every cached page of
             # every process is stale when this commits.
-            with rendering.rendered_ahead(dict(rendered)):
+            with rendering.rendered_ahead(ahead.results()):
                 announce(
                     drugs=[c for c in changed if isinstance(c, Drug)],
                     monographs=[c for c in changed if isinstance(c, Monograph)],
