@@ -2,14 +2,12 @@
 scroll, axe-core clean."""
 
 import pytest
-from django.conf import settings
-from django.test import Client
 
 from monographs import linkgraph
 from monographs.models import Monograph
 
 from . import factories
-from .browser import axe_violations, screenshot
+from .browser import axe_violations, screenshot, session_cookie
 from .conftest import make_user
 from .test_workflow import to_review
 
@@ -27,18 +25,8 @@ def in_review(seeded):
 
 
 def logged_in_page(page_at, live_server, user, width):
-    client = Client()
-    client.force_login(user)
     page = page_at(width)
-    page.context.add_cookies(
-        [
-            {
-                "name": settings.SESSION_COOKIE_NAME,
-                "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
-                "url": live_server.url,
-            }
-        ]
-    )
+    page.context.add_cookies([session_cookie(live_server, user)])
     return page
 
 

@@ -5,9 +5,8 @@ import pytest
 from monographs import presence
 from monographs.models import Monograph
 
-from .browser import AXE_JS, require_tool, screenshot
+from .browser import AXE_JS, require_tool, screenshot, session_cookie
 from .conftest import make_user
-from .test_browser_workflow import log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -15,14 +14,18 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 TABLED = "denosumab-patient-information"  # the seed monograph with a comparison table
 
 
-def open_draft(browser, live_server, username="alice", width=1280, slug="denosumab"):
-    make_user(username, "Authors")
-    from django.contrib.auth.models import User
+def logged_in(browser, live_server, user, width=1280):
+    """A page of a new context in which `user` is logged in (the log-in form is the workflow tests' subject)."""
+    context = browser.new_context(viewport={"width": width, "height": 900})
+    context.add_cookies([session_cookie(live_server, user)])
+    return context.new_page()
 
+
+def open_draft(browser, live_server, username="alice", width=1280, slug="denosumab"):
+    user = make_user(username, "Authors")
     monograph = Monograph.objects.get(slug=slug)
-    draft = monograph.start_draft(User.objects.get(username=username))
-    page = log_in(browser, live_server, username)
-    page.set_viewport_size({"width": width, "height": 900})
+    draft = monograph.start_draft(user)
+    page = logged_in(browser, live_server, user, width)
     page.goto(f"{live_server.url}/admin/monographs/revision/{draft.pk}/change/")
     page.wait_for_selector("textarea#id_body")
     return page, draft
@@ -188,8 +191,7 @@ def test_two_editors_on_one_draft_are_told_of_each_other(browser, live_server, s
     monkeypatch.setattr(presence, "HEARTBEAT", 1)  # the page's heartbeat every second instead of 30
     alice, draft = open_draft(browser, live_server)
     assert alice.locator("#desk-presence").inner_text().strip() == ""  # alone
-    make_user("dave", "Authors")
-    dave = log_in(browser, live_server, "dave")
+    dave = logged_in(browser, live_server, make_user("dave", "Authors"))
     dave.goto(f"{live_server.url}/admin/monographs/revision/{draft.pk}/change/")
     assert "Alice Tester opened this draft just now" in dave.locator("#desk-presence").inner_text()
     # Alice's open page learns of Dave from its heartbeat, without a reload; nothing is locked for either.
