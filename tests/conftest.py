@@ -1,4 +1,5 @@
 import shutil
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -281,17 +282,14 @@ def draft(seeded, alice):
     return Monograph.objects.get(slug="denosumab").start_draft(alice)
 
 
-@pytest.fixture(scope="session")
-def migrated_sqlite(tmp_path_factory):
-    """An empty SQLite file migrated by `manage.py migrate` in a child process, for the tests that run the
-    project in processes of their own: each copies it (migrating cost ~4 s of CPU a time; copying, nothing).
+@contextmanager
+def run_template(tmp_path_factory):
+    """The run's migrated template file, held under a lock: (path, whether it is there yet).
 
-    Made once per run, whichever pytest-xdist worker asks first: the workers' temporary directories share a
-    parent, and a lock on a file there makes the others wait for the first one's copy."""
+    One per run, whichever pytest-xdist worker makes it: the workers' temporary directories share a parent,
+    and a lock on a file there makes the others wait for the first one's copy."""
     import fcntl
     import os
-    import subprocess
-    import sys
 
     shared = tmp_path_factory.getbasetemp()
     if os.environ.get("PYTEST_XDIST_WORKER"):
@@ -299,7 +297,49 @@ def migrated_sqlite(tmp_path_factory):
     path = shared / "migrated-template.sqlite3"
     with open(shared / "migrated-template.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        if not path.exists():
+        yield path, path.exists()
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker, tmp_path_factory):
+    """pytest-django's test database.  On SQLite it is also written out as the run's migrated template (see
+    migrated_sqlite) by the first worker to make one: just migrated, before any test has touched it, it holds
+    what `manage.py migrate` would write, and copying it costs nothing where a migration costs seconds."""
+    import sqlite3
+
+    from django.db import connection
+
+    # In memory: the test database (pytest-django makes none when no collected test asks for the database).
+    if connection.vendor == "sqlite" and connection.is_in_memory_db():
+        with run_template(tmp_path_factory) as (path, made), django_db_blocker.unblock():
+            if not made:
+                partial = path.with_suffix(".partial")
+                partial.unlink(missing_ok=True)
+                connection.ensure_connection()
+                target = sqlite3.connect(partial)
+                connection.connection.backup(target)
+                target.close()
+                partial.rename(path)
+    yield
+
+
+@pytest.fixture(scope="session")
+def migrated_sqlite(tmp_path_factory, request):
+    """An empty SQLite file migrated as by `manage.py migrate`, for the tests that run the project in processes
+    of their own: each copies it (migrating cost ~4 s of CPU a time; copying, nothing).
+
+    On SQLite it is the test database as pytest-django made it (django_db_setup above); on PostgreSQL,
+    `manage.py migrate` makes it in a child process."""
+    import os
+    import subprocess
+    import sys
+
+    from django.db import connection
+
+    if connection.vendor == "sqlite":
+        request.getfixturevalue("django_db_setup")
+    with run_template(tmp_path_factory) as (path, made):
+        if not made:
             partial = path.with_suffix(".partial")
             partial.unlink(missing_ok=True)
             env = {**os.environ, "DATABASE_URL": f"sqlite:///{partial}", "DJANGO_SETTINGS_MODULE": "tests.settings"}
