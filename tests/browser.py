@@ -1,5 +1,6 @@
 """Playwright driving Debian's chromium (never a downloaded browser build)."""
 
+import base64
 import os
 from pathlib import Path
 
@@ -67,10 +68,42 @@ def session_cookie(live_server, user) -> dict:
     return {"name": settings.SESSION_COOKIE_NAME, "value": value, "url": live_server.url}
 
 
+# The page's size as Playwright's full-page screenshot measures it.
+PAGE_SIZE = """() => {
+    const [body, root] = [document.body, document.documentElement];
+    return {
+        width: Math.max(body.scrollWidth, root.scrollWidth, body.offsetWidth, root.offsetWidth, body.clientWidth,
+                        root.clientWidth),
+        height: Math.max(body.scrollHeight, root.scrollHeight, body.offsetHeight, root.offsetHeight, body.clientHeight,
+                         root.clientHeight),
+    };
+}"""
+
+
 def screenshot(page, name: str, full_page: bool = True) -> Path:
+    """The page (or what the viewport shows) as a PNG in artifacts/screenshots/, taken as page.screenshot takes
+    it (once the fonts are loaded) but encoded for speed: the same pixels in a file ~30 % larger, for ~0.07 s
+    less of the browser's CPU a screenshot (Chromium's smallest PNG encoding; ~45 screenshots a run)."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / f"{name}.png"
-    page.screenshot(path=str(path), full_page=full_page)
+    page.evaluate("document.fonts.ready")
+    viewport = page.viewport_size
+    if full_page:
+        size = page.evaluate(PAGE_SIZE)
+        clip = {"x": 0, "y": 0, **size}
+        beyond = size["width"] > viewport["width"] or size["height"] > viewport["height"]
+    else:
+        clip = {**page.evaluate("({x: window.scrollX, y: window.scrollY})"), **viewport}
+        beyond = False
+    session = page.context.new_cdp_session(page)
+    try:
+        shot = session.send(
+            "Page.captureScreenshot",
+            {"format": "png", "clip": {**clip, "scale": 1}, "captureBeyondViewport": beyond, "optimizeForSpeed": True},
+        )
+    finally:
+        session.detach()
+    path.write_bytes(base64.b64decode(shot["data"]))
     return path
 
 
