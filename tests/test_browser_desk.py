@@ -14,9 +14,9 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 TABLED = "denosumab-patient-information"  # the seed monograph with a comparison table
 
 
-def logged_in(browser, live_server, user, width=1280):
+def logged_in(browser, live_server, user, width=1280, bypass_csp=False):
     """A page of a new context in which `user` is logged in (the log-in form is the workflow tests' subject)."""
-    context = browser.new_context(viewport={"width": width, "height": 900})
+    context = browser.new_context(viewport={"width": width, "height": 900}, bypass_csp=bypass_csp)
     context.add_cookies([session_cookie(live_server, user)])
     return context.new_page()
 
@@ -201,11 +201,10 @@ def test_two_editors_on_one_draft_are_told_of_each_other(browser, live_server, s
 
 
 def test_the_revision_page_with_its_grid_passes_axe_at_phone_width(browser, live_server, seeded):
-    _page, draft = open_draft(browser, live_server, width=390, slug=TABLED)
-    # axe is injected as a script, which the page's CSP refuses: a context that bypasses it, same session.
-    context = browser.new_context(viewport={"width": 390, "height": 900}, bypass_csp=True)
-    context.add_cookies(_page.context.cookies())
-    page = context.new_page()
+    alice = make_user("alice", "Authors")
+    draft = Monograph.objects.get(slug=TABLED).start_draft(alice)
+    # axe is injected as a script, which the page's CSP refuses: a context that bypasses it.
+    page = logged_in(browser, live_server, alice, width=390, bypass_csp=True)
     page.goto(f"{live_server.url}/admin/monographs/revision/{draft.pk}/change/")
     grid_of(page).wait_for()
     # Checked: what this work added.  The whole page also has findings in Django's own tabular inlines
@@ -216,7 +215,7 @@ def test_the_revision_page_with_its_grid_passes_axe_at_phone_width(browser, live
         " {resultTypes: ['violations']})).violations.map(v => v.id + ': ' + v.help)"
     )
     assert found == []
-    context.close()
+    page.context.close()
 
 
 def test_text_kept_before_someone_elses_save_comes_back_through_the_merge_view(browser, live_server, seeded):
