@@ -425,6 +425,28 @@ def publish(revision: Revision, user, confirm_broken_links: bool = False, commen
     _refresh(revision, locked)
 
 
+# How often publish_due tries a revision whose transaction the database chose to abort (a deadlock with
+# another app server's run of the same command).
+DUE_ATTEMPTS = 2
+
+
+def _publish_one_due(due, pk: int, monograph_id: int) -> tuple[Revision | None, WorkflowError | None]:
+    """Publish one due revision in a transaction of its own: (the revision, None) when published, (the
+    revision, why) when refused, (None, None) when another run has it or it is no longer due."""
+    with transaction.atomic():
+        monographs = Monograph.objects.select_for_update(skip_locked=True).filter(pk=monograph_id)
+        if monographs.order_by("pk").first() is None:
+            return None, None  # being published elsewhere right now
+        revision = due.select_related("monograph", "scheduled_by").filter(pk=pk).first()
+        if revision is None:
+            return None, None  # published, withdrawn or rescheduled since the list was read
+        try:
+            publish(revision, revision.scheduled_by, confirm_broken_links=True, comment="Scheduled publication")
+        except WorkflowError as exc:
+            return revision, exc
+    return revision, None
+
+
 def publish_due(at: dt.datetime | None = None) -> tuple[list[Revision], list[tuple[Revision, WorkflowError]]]:
     """Publish the approved revisions whose go-live time has come, each as the publisher who scheduled it
     (who confirmed any broken links then); returns those published and those refused, with the reason.
@@ -439,26 +461,24 @@ def publish_due(at: dt.datetime | None = None) -> tuple[list[Revision], list[tup
     due = Revision.objects.filter(status=S.APPROVED, publish_at__lte=moment)
     published, refused = [], []
     for pk, monograph_id in due.order_by("publish_at", "pk").values_list("pk", "monograph_id"):
-        try:
-            with transaction.atomic():
-                monographs = Monograph.objects.select_for_update(skip_locked=True).filter(pk=monograph_id)
-                if monographs.order_by("pk").first() is None:
-                    continue  # being published elsewhere right now
-                revision = due.select_related("monograph", "scheduled_by").filter(pk=pk).first()
-                if revision is None:
-                    continue  # published, withdrawn or rescheduled since the list was read
-                try:
-                    publish(revision, revision.scheduled_by, confirm_broken_links=True, comment="Scheduled publication")
-                except WorkflowError as exc:
-                    refused.append((revision, exc))
-                    continue
-        except DatabaseError:
-            # Another run's publish of another monograph met this one on a row both change (the content
-            # generation, a comparison both name) and the database chose this transaction to give way:
-            # nothing of it was written, and the revision stays due for the next run.
-            logger.warning("scheduled publication of revision %s deferred: a concurrent publish", pk, exc_info=True)
-            continue
-        published.append(revision)
+        for attempt in range(1, DUE_ATTEMPTS + 1):
+            try:
+                revision, refusal = _publish_one_due(due, pk, monograph_id)
+                break
+            except DatabaseError:
+                # Another run's publish of another monograph met this one on a row both change (the
+                # content generation, a comparison both name, a deferred foreign-key check at commit) and
+                # the database chose this transaction to give way: nothing of it was written.  The other
+                # has committed by now, so it is tried again; after that it stays due for the next run.
+                if attempt == DUE_ATTEMPTS:
+                    logger.warning(
+                        "scheduled publication of revision %s deferred: a concurrent publish", pk, exc_info=True
+                    )
+                revision = refusal = None
+        if refusal is not None:
+            refused.append((revision, refusal))
+        elif revision is not None:
+            published.append(revision)
     return published, refused
 
 

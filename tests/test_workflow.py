@@ -8,7 +8,7 @@ from django.core.management import call_command
 from django.db import IntegrityError
 from django.utils import timezone
 
-from monographs.models import Credit, Monograph, Revision
+from monographs.models import Credit, Monograph, Revision, WorkflowEvent
 from monographs.workflow import MOVES, REVISION_BUTTONS, EditConflict, WorkflowError
 
 from .conftest import make_user
@@ -287,6 +287,33 @@ def test_a_scheduled_publish_that_loses_a_database_race_is_left_for_the_next_run
     monkeypatch.setattr(workflow, "publish", real)
     published, refused = workflow.publish_due()
     assert [r.pk for r in published] == [draft.pk] and refused == []
+
+
+def test_a_scheduled_publish_that_lost_a_race_once_is_tried_again_in_the_same_run(
+    draft, alice, bob, carol, monkeypatch, caplog
+):
+    """Two servers' runs at the same minute can deadlock at commit; the loser's transaction wrote nothing,
+    the winner has committed by the time the error arrives, so the loser tries again at once."""
+    from django.db import OperationalError
+
+    from monographs import workflow
+
+    to_approved(draft, alice, bob)
+    draft.schedule(carol, timezone.now() + dt.timedelta(hours=1))
+    Revision.objects.filter(pk=draft.pk).update(publish_at=timezone.now() - dt.timedelta(minutes=1))
+    real, lost = workflow.publish, []
+
+    def loses_once(revision, *args, **kwargs):
+        real(revision, *args, **kwargs)
+        if not lost:
+            lost.append(revision.pk)
+            raise OperationalError("deadlock detected")  # written, then rolled back with the error
+
+    monkeypatch.setattr(workflow, "publish", loses_once)
+    published, refused = workflow.publish_due()
+    assert [r.pk for r in published] == [draft.pk] and refused == [] and lost == [draft.pk]
+    assert WorkflowEvent.objects.filter(revision=draft, details__action="publish").count() == 1
+    assert "deferred" not in caplog.text
 
 
 def test_revert_copies_an_earlier_revision_into_a_new_draft(draft, alice, bob, carol):
