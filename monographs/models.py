@@ -1366,18 +1366,24 @@ class ContentGeneration:
             return cursor.fetchone()[0]
 
 
-def unique_slug(model, text: str, field: str = "slug", exclude_pk=None, **scope) -> str:
-    """A slug for `text` not yet used in `model` (within `scope`), suffixing -2, -3, … when taken."""
+def free_slug(text: str, taken) -> str:
+    """The slug of `text`, suffixed -2, -3, … until `taken(candidate)` is false."""
     base = slugify(text)[:190] or "item"
     candidate, n = base, 1
-    while True:
-        qs = model.objects.filter(**{field: candidate}, **scope)
-        if exclude_pk is not None:
-            qs = qs.exclude(pk=exclude_pk)
-        if not qs.exists():
-            return candidate
+    while taken(candidate):
         n += 1
         candidate = f"{base}-{n}"
+    return candidate
+
+
+def unique_slug(model, text: str, field: str = "slug", exclude_pk=None, **scope) -> str:
+    """A slug for `text` not yet used in `model` (within `scope`), suffixing -2, -3, … when taken."""
+
+    def taken(candidate: str) -> bool:
+        qs = model.objects.filter(**{field: candidate}, **scope)
+        return (qs.exclude(pk=exclude_pk) if exclude_pk is not None else qs).exists()
+
+    return free_slug(text, taken)
 
 
 class Notification(models.Model):

@@ -22,18 +22,13 @@ from django.utils.text import slugify
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
-from ..models import Alias, Author, BrandName, Drug, DrugClass, LegacyPath, Monograph
+from ..models import Alias, Author, BrandName, Drug, DrugClass, LegacyPath, Monograph, free_slug
 from .cleaning import is_misspelling
 
 
 def _free(taken, text: str) -> str:
-    """models.unique_slug's choice, against the slugs in `taken`."""
-    base = slugify(text)[:190] or "item"
-    candidate, n = base, 1
-    while candidate in taken:
-        n += 1
-        candidate = f"{base}-{n}"
-    return candidate
+    """models.unique_slug's choice, against the slugs in `taken` (a set or a dict)."""
+    return free_slug(text, taken.__contains__)
 
 
 class Known:
