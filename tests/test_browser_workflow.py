@@ -57,6 +57,7 @@ def test_author_proof_reader_and_publisher_change_a_dose(browser, live_server, s
     page = log_in(browser, live_server, "bob")
     page.get_by_role("link", name=draft.title).first.click()
     page.click("#diff-live")
+    page.wait_for_url("**/diff/**")  # is_visible() does not wait: the diff page, not the one before it
     changed = page.locator("ins.num", has_text="3 months")
     assert changed.first.is_visible()
     assert page.locator("del.num", has_text="6 months").first.is_visible()
