@@ -155,6 +155,11 @@ class DrugQuerySet(models.QuerySet):
         return self.with_live_content().filter(classes__drugs=drug).exclude(pk=drug.pk).order_by("name")
 
 
+# A drug page lists this many related drugs of its classes, A–Z, and sends readers to the class pages for
+# the rest: a class of a thousand drugs made a page of a thousand links, rendered on each uncached view.
+RELATED_SHOWN = 24
+
+
 class Surroundings(NamedTuple):
     """What a drug's monograph page lists beside its revision: the drug's names and classes, and the live
     content around it.  Each list in the order its queryset gives (`Drug.objects.surroundings`)."""
@@ -163,7 +168,7 @@ class Surroundings(NamedTuple):
     classes: list[DrugClass]  # drug.classes.all()
     aliases: list[Alias]  # drug.aliases.all()
     other_monographs: list[Monograph]  # Monograph.objects.live_about(drug), the page's own left out
-    related_drugs: list[Drug]  # Drug.objects.related_to(drug)
+    related_drugs: list[Drug]  # Drug.objects.related_to(drug)[:RELATED_SHOWN + 1]: one more tells there are more
     comparisons: list[Comparison]  # Comparison.objects.mentioning(drug)
 
 
@@ -215,9 +220,9 @@ class DrugManager(SlugManager.from_queryset(DrugQuerySet)):
     @staticmethod
     @functools.cache
     def surroundings_sql() -> str:
-        """The query of `surroundings`, with %(drug)s and %(monograph)s to bind.  Every table in it is reached
-        through an index from the drug (tests/test_uncached_page.py reads SQLite's plan), so its cost does not
-        grow with the site."""
+        """The query of `surroundings`, with %(drug)s, %(monograph)s and %(related)s (how many related drugs)
+        to bind.  Every table in it is reached through an index from the drug (tests/test_uncached_page.py
+        reads SQLite's plan), so its cost does not grow with the site."""
         m, r, d = Monograph._meta.db_table, Revision._meta.db_table, Drug._meta.db_table
         classes, subjects = Drug.classes.through._meta.db_table, ComparisonSubject._meta.db_table
         # Related drugs are checked for a live monograph one by one (EXISTS), and comparisons found from the
@@ -243,12 +248,14 @@ class DrugManager(SlugManager.from_queryset(DrugQuerySet)):
               FROM {m} m JOIN {r} r ON r.monograph_id = m.id
              WHERE m.drug_id = %(drug)s AND m.id <> %(monograph)s AND r.status = '{live}'
             UNION ALL
-            SELECT 4, o.id, o.name, o.slug, NULL, 0, o.name, NULL FROM {d} o
-             WHERE o.id <> %(drug)s
-               AND o.id IN (SELECT y.drug_id FROM {classes} y JOIN {classes} x ON x.drugclass_id = y.drugclass_id
-                             WHERE x.drug_id = %(drug)s)
-               AND EXISTS (SELECT 1 FROM {m} m JOIN {r} r ON r.monograph_id = m.id
-                            WHERE m.drug_id = o.id AND r.status = '{live}')
+            SELECT 4, shown.id, shown.name, shown.slug, NULL, 0, shown.name, NULL FROM (
+              SELECT o.id, o.name, o.slug FROM {d} o
+               WHERE o.id <> %(drug)s
+                 AND o.id IN (SELECT y.drug_id FROM {classes} y JOIN {classes} x ON x.drugclass_id = y.drugclass_id
+                               WHERE x.drug_id = %(drug)s)
+                 AND EXISTS (SELECT 1 FROM {m} m JOIN {r} r ON r.monograph_id = m.id
+                              WHERE m.drug_id = o.id AND r.status = '{live}')
+               ORDER BY o.name, o.id LIMIT %(related)s) shown
             UNION ALL
             SELECT 5, c.id, c.caption, c.slug, NULL, 0, c.caption, NULL FROM {Comparison._meta.db_table} c
               JOIN {r} r ON r.id = c.revision_id
@@ -271,7 +278,9 @@ class DrugManager(SlugManager.from_queryset(DrugQuerySet)):
         """
         live = Revision.Status.PUBLISHED
         with connection.cursor() as cursor:
-            cursor.execute(self.surroundings_sql(), {"drug": drug.pk, "monograph": monograph.pk})
+            cursor.execute(
+                self.surroundings_sql(), {"drug": drug.pk, "monograph": monograph.pk, "related": RELATED_SHOWN + 1}
+            )
             rows = cursor.fetchall()
         parts: list[list] = [[] for _ in Surroundings._fields]
         for part, pk, name, slug, kind, primary, _, revision_id in rows:

@@ -15,7 +15,18 @@ from django.urls import reverse
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import condition, require_safe
 
-from .models import Alias, BrandName, Comparison, Drug, DrugClass, LegacyPath, Monograph, Revision, Topic
+from .models import (
+    RELATED_SHOWN,
+    Alias,
+    BrandName,
+    Comparison,
+    Drug,
+    DrugClass,
+    LegacyPath,
+    Monograph,
+    Revision,
+    Topic,
+)
 from .pagecache import whole_page
 from .prerender import stored
 from .rendering import render_comparison, render_page, render_page_cached
@@ -70,7 +81,8 @@ def monograph_page(request, monograph: Monograph, revision: Revision | None = No
         "classes": around.classes,
         "aliases": around.aliases,
         "other_monographs": around.other_monographs,
-        "related_drugs": around.related_drugs,
+        "related_drugs": around.related_drugs[:RELATED_SHOWN],
+        "more_related": len(around.related_drugs) > RELATED_SHOWN,
         "comparisons": around.comparisons,
         "preview": preview,
     }

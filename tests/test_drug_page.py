@@ -55,6 +55,26 @@ def test_it_lists_related_drugs_of_the_same_class_with_live_content(client):
     factories.monograph(factories.drug("Denosumab", classes=["RANKL inhibitors"]), body="text")
     section = soup_of(client, "/drugs/alendronic-acid/").find("section", attrs={"aria-labelledby": "related-drugs"})
     assert [a.get_text() for a in section.find_all("a")] == ["Zoledronic acid"]
+    assert "More drugs" not in section.get_text()
+
+
+def test_a_large_class_lists_the_first_related_drugs_and_sends_readers_to_the_class_pages(client, monkeypatch):
+    monkeypatch.setattr("monographs.views.RELATED_SHOWN", 3)
+    monkeypatch.setattr("monographs.models.RELATED_SHOWN", 3)
+    statin = factories.drug("Atorvastatin", classes=["Statins", "Lipid-lowering agents"])
+    factories.monograph(statin, body="text")
+    for name in ("Simvastatin", "Fluvastatin", "Rosuvastatin", "Pravastatin"):
+        factories.monograph(factories.drug(name, classes=["Statins"]), body="text")
+    section = soup_of(client, "/drugs/atorvastatin/").find("section", attrs={"aria-labelledby": "related-drugs"})
+    links = [(a.get_text(), a["href"]) for a in section.find_all("a")]
+    assert links == [
+        ("Fluvastatin", "/drugs/fluvastatin/"),
+        ("Pravastatin", "/drugs/pravastatin/"),
+        ("Rosuvastatin", "/drugs/rosuvastatin/"),
+        ("all Lipid-lowering agents", "/classes/lipid-lowering-agents/"),
+        ("all Statins", "/classes/statins/"),
+    ]
+    assert "More drugs of the same class" in section.get_text()
 
 
 def test_it_lists_live_comparisons_the_drug_appears_in(client):
