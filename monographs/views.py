@@ -20,6 +20,7 @@ from .models import (
     Alias,
     BrandName,
     Comparison,
+    ContentGeneration,
     Drug,
     DrugClass,
     LegacyPath,
@@ -114,8 +115,17 @@ def drug_fhir(request, slug):
     )
 
 
+def _generation_stamp(request, *args, **kwargs):
+    """The stamp of a page that lists content rather than showing one revision (home, the A–Z indexes, a
+    class, a comparison): every change it could show moves the content generation on (publishes,
+    unpublishes, imports, approved changes to drugs, classes and topics, all through
+    monographs.signals.announce).  Uncached, the A–Z of drugs of a 20,000-monograph site took 3.9 s."""
+    return (ContentGeneration.value(),)
+
+
 @revalidate()
 @require_safe
+@whole_page(_generation_stamp)
 def home(request):
     recent = (
         Revision.objects.live().select_related("monograph__drug", "monograph__topic").order_by("-published_at")[:10]
@@ -150,6 +160,7 @@ def _drug_redirect(drug: Drug, permanent: bool):
 
 @revalidate()
 @require_safe
+@whole_page(_generation_stamp)
 def drug_index(request):
     """A–Z of drugs, with brand names and synonyms pointing to their drug's live page.  Misspellings are not
     entries (a reader must not learn them as names): they only redirect and feed search.
@@ -262,6 +273,7 @@ def _live_topic_levels(topic_ids):
 
 @revalidate()
 @require_safe
+@whole_page(_generation_stamp)
 def topic_index(request):
     """A–Z of topics with a live reading level, each linking to its lowest live level."""
     first_levels = {}
@@ -352,6 +364,7 @@ def topic_monograph_page(request, monograph: Monograph, revision: Revision | Non
 
 @revalidate()
 @require_safe
+@whole_page(_generation_stamp)
 def class_detail(request, slug):
     drug_class = get_object_or_404(DrugClass.objects.select_related("parent"), slug=slug)
     public = DrugClass.objects.public_ids()
@@ -364,6 +377,7 @@ def class_detail(request, slug):
 
 @revalidate()
 @require_safe
+@whole_page(_generation_stamp)
 def comparison_detail(request, slug):
     comparison = (
         Comparison.objects.live()

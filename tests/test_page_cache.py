@@ -2,7 +2,7 @@
 
 import pytest
 
-from monographs.models import Monograph
+from monographs.models import Comparison, DrugClass, Monograph
 from monographs.pagecache import content_changed
 
 from . import factories
@@ -49,3 +49,37 @@ def test_a_page_cached_for_one_host_is_not_served_to_another(client, seeded):
     assert "localhost" not in other
     again = client.get("/drugs/denosumab/", HTTP_HOST="localhost").content.decode()
     assert again == first
+
+
+def list_pages() -> list[str]:
+    """The pages that list content rather than show one revision: cached under the content generation."""
+    comparison = Comparison.objects.live().order_by("slug").first()
+    drug_class = DrugClass.objects.get(slug="antiresorptive-agents")
+    return ["/", "/drugs/", "/topics/", drug_class.get_absolute_url(), comparison.get_absolute_url()]
+
+
+def test_a_cached_list_page_costs_one_query(client, seeded, django_assert_num_queries):
+    """Home, the A–Z indexes, a class and a comparison: uncached, the A–Z of drugs of a 20,000-monograph
+    site took 3.9 s a request, for anyone who asked."""
+    for url in list_pages():
+        first = client.get(url)
+        assert first.status_code == 200, url
+        with django_assert_num_queries(1):
+            again = client.get(url)
+        assert again.content == first.content, url
+
+
+def test_a_new_drug_shows_on_the_list_pages_once_announced(client, seeded):
+    before = {url: client.get(url).content.decode() for url in list_pages()}
+    assert not any("Othermab" in page for page in before.values())
+    other = factories.drug("Othermab", classes=["Antiresorptive agents"])
+    factories.monograph(other)
+    content_changed()  # what publish, import and approved drug and class changes call
+    for url in ("/", "/drugs/", DrugClass.objects.get(slug="antiresorptive-agents").get_absolute_url()):
+        assert "Othermab" in client.get(url).content.decode(), url
+
+
+def test_a_list_page_is_cached_per_host(client, seeded):
+    first = client.get("/drugs/", HTTP_HOST="localhost").content.decode()
+    other = client.get("/drugs/", HTTP_HOST="127.0.0.1").content.decode()
+    assert 'href="http://localhost/drugs/"' in first and 'href="http://127.0.0.1/drugs/"' in other
