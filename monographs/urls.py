@@ -8,6 +8,7 @@ app_name = "monographs"
 urlpatterns = [
     path("", views.home, name="home"),
     path("drugs/", views.drug_index, name="drug_index"),
+    path("drugs/a-z/<str:letter>/", views.drug_index, name="drug_index_letter"),
     path("drugs/<slug:slug>/", views.drug_detail, name="drug"),
     path("drugs/<slug:slug>.json", views.drug_json, name="drug_json"),
     path("drugs/<slug:slug>/fhir.json", views.drug_fhir, name="drug_fhir"),

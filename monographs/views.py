@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections import Counter
 from functools import reduce
 from itertools import groupby
 from operator import or_
@@ -130,7 +131,7 @@ def home(request):
     recent = (
         Revision.objects.live().select_related("monograph__drug", "monograph__topic").order_by("-published_at")[:10]
     )
-    letters = sorted({drug.name[:1].upper() for drug in Drug.objects.with_live_content()})
+    letters = az_letters(_az_names())
     return render(
         request,
         "monographs/home.html",
@@ -158,35 +159,90 @@ def _drug_redirect(drug: Drug, permanent: bool):
     return HttpResponseRedirect(monograph.get_absolute_url())
 
 
+# An A–Z with more entries than this is shown a letter a page: at 20,000 monographs (about 60,000 names
+# with brands and synonyms) the whole list was 5 MB of HTML and took 4 s to build.
+AZ_ONE_PAGE = 2000
+
+
+def _az_group(name: str) -> str:
+    return name[:1].upper() if name[:1].isalpha() else "#"
+
+
+def _az_order(group: str) -> tuple[bool, str]:
+    """Letters A–Z (then other alphabets' letters), names that start with no letter last."""
+    return group == "#", group
+
+
+def _az_token(group: str) -> str:
+    """A letter group as it stands in the address of its page (/drugs/a-z/d/, /drugs/a-z/other/)."""
+    return "other" if group == "#" else group.lower()
+
+
+def _az_names() -> list[tuple[str, int, str | None]]:
+    """Every entry of the drugs' A–Z as (name, drug id, kind): each drug with live content by its INN (kind
+    None), its brands, and its aliases other than misspellings.  Plain values: no model is built."""
+    live = Drug.objects.with_live_content().values("pk")
+    kinds = dict(Alias.Kind.choices)
+    names = [(name, pk, None) for pk, name in Drug.objects.filter(pk__in=live).values_list("pk", "name")]
+    names += [
+        (name, pk, "brand") for pk, name in BrandName.objects.filter(drug_id__in=live).values_list("drug_id", "name")
+    ]
+    names += [
+        (name, pk, kinds[kind])
+        for pk, name, kind in Alias.objects.filter(drug_id__in=live)
+        .exclude(kind=Alias.Kind.MISSPELLING)
+        .values_list("drug_id", "name", "kind")
+    ]
+    return names
+
+
+def az_letters(names) -> list[tuple[str, str, int]]:
+    """(group, address, entries) for each letter group of `names`; the addresses are anchors of /drugs/ while
+    the A–Z fits on one page, and pages of their own beyond AZ_ONE_PAGE entries."""
+    counts = Counter(_az_group(name) for name, _, _ in names)
+    index = reverse("monographs:drug_index")
+    return [
+        (
+            group,
+            f"{index}#letter-{group}"
+            if len(names) <= AZ_ONE_PAGE
+            else reverse("monographs:drug_index_letter", args=[_az_token(group)]),
+            count,
+        )
+        for group, count in sorted(counts.items(), key=lambda item: _az_order(item[0]))
+    ]
+
+
 @revalidate()
 @require_safe
 @whole_page(_generation_stamp)
-def drug_index(request):
+def drug_index(request, letter: str | None = None):
     """A–Z of drugs, with brand names and synonyms pointing to their drug's live page.  Misspellings are not
     entries (a reader must not learn them as names): they only redirect and feed search.
 
     A drug whose primary monograph is not live points to another live monograph of it; a drug with none
-    is not listed (nor are its brands and aliases)."""
+    is not listed (nor are its brands and aliases).  Beyond AZ_ONE_PAGE entries, /drugs/ lists the
+    letters and each letter has a page (`letter`: its token, see _az_token)."""
+    names = _az_names()
+    letters = az_letters(names)
+    one_page = len(names) <= AZ_ONE_PAGE
+    if letter is not None:
+        current = next((group for group, _, _ in letters if _az_token(group) == letter), None)
+        if one_page or current is None:
+            raise Http404("No such letter in the A–Z")
+        names = [entry for entry in names if _az_group(entry[0]) == current]
+    elif not one_page:
+        names, current = [], None
     addresses = {}
-    for monograph in _live_monographs(Drug.objects.with_live_content().values("pk")):
+    for monograph in _live_monographs({drug_id for _, drug_id, _ in names}):
         addresses.setdefault(monograph.drug_id, (monograph.drug, monograph.get_absolute_url()))
-    entries = [(drug.name, drug, None, url) for drug, url in addresses.values()]
-    entries += [
-        (brand.name, brand.drug, "brand", addresses[brand.drug_id][1])
-        for brand in BrandName.objects.select_related("drug").filter(drug_id__in=addresses)
-    ]
-    entries += [
-        (alias.name, alias.drug, alias.get_kind_display(), addresses[alias.drug_id][1])
-        for alias in Alias.objects.select_related("drug")
-        .filter(drug_id__in=addresses)
-        .exclude(kind=Alias.Kind.MISSPELLING)
-    ]
-    entries.sort(key=lambda entry: entry[0].casefold())
-    groups = [
-        (letter, list(items))
-        for letter, items in groupby(entries, key=lambda entry: entry[0][:1].upper() if entry[0][:1].isalpha() else "#")
-    ]
-    return render(request, "monographs/drug_index.html", {"groups": groups})
+    entries = sorted(
+        ((name, addresses[drug_id][0], kind, addresses[drug_id][1]) for name, drug_id, kind in names),
+        key=lambda entry: (*_az_order(_az_group(entry[0])), entry[0].casefold()),
+    )
+    groups = [(group, list(items)) for group, items in groupby(entries, key=lambda entry: _az_group(entry[0]))]
+    context = {"groups": groups, "letters": letters, "one_page": one_page, "current": current if letter else None}
+    return render(request, "monographs/drug_index.html", context)
 
 
 def _drug_stamp(request, slug):
