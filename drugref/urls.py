@@ -2,12 +2,11 @@ import re
 
 from django.conf import settings
 from django.contrib import admin
-from django.contrib.sitemaps.views import sitemap
 from django.urls import include, path, re_path
 
 from monographs.preview import EditorMarkdownifyView
-from monographs.sitemaps import SITEMAPS
 from monographs.uploads import EditorImageUploadView, serve_media
+from monographs.views import sitemap_xml
 
 urlpatterns = [
     path("admin/", admin.site.urls),
@@ -15,7 +14,7 @@ urlpatterns = [
     path("markdownx/upload/", EditorImageUploadView.as_view(), name="markdownx_upload"),
     path("markdownx/markdownify/", EditorMarkdownifyView.as_view(), name="markdownx_markdownify"),
     path("markdownx/", include("markdownx.urls")),
-    path("sitemap.xml", sitemap, {"sitemaps": SITEMAPS}, name="sitemap"),
+    path("sitemap.xml", sitemap_xml, name="sitemap"),
     # Uploaded images from the media storage (MEDIA_ROOT or the bucket), with DEBUG on or off (django's static()
     # serves only with DEBUG on): only image types, with nosniff and a sandbox policy.  A proxy may serve
     # MEDIA_ROOT instead, with the same headers (README).

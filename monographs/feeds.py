@@ -6,8 +6,11 @@ from django.contrib.syndication.views import Feed
 from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed
 from django.utils.html import escape
+from django.views.decorators.cache import cache_control
+from django.views.decorators.http import require_safe
 
 from .models import Revision
+from .pagecache import generation_stamp, whole_page
 
 FEED_SIZE = 50
 # XML 1.0 forbids most control characters; one pasted into a field must not take the feed down.
@@ -66,3 +69,10 @@ class UpdatesFeed(Feed):
 
     def item_author_name(self, revision):
         return xml_text(", ".join(author.name for author in revision.authors)) or None
+
+
+# Cached under the content generation: feed readers poll it, and it cost 0.1 s a request at 20,000 monographs.
+# Readers revalidate it every time, like the pages (ConditionalGetMiddleware answers 304 by its ETag).
+updates_feed = cache_control(no_cache=True)(
+    require_safe(whole_page(generation_stamp, content_type="application/atom+xml; charset=utf-8")(UpdatesFeed()))
+)

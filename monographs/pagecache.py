@@ -114,8 +114,20 @@ class KeptPages:
 KEPT = KeptPages()
 
 
-def whole_page(stamp):
-    """Cache a view's 200 HTML responses under their address, tagged with `stamp(request, **kwargs)`.
+HTML = "text/html; charset=utf-8"
+
+
+def generation_stamp(request, *args, **kwargs):
+    """The stamp of a page that lists content rather than showing one revision (home, the A–Z indexes, a
+    class, a comparison, the sitemap, the feed): every change it could show moves the content generation
+    on (publishes, unpublishes, imports, approved changes to drugs, classes and topics, all through
+    monographs.signals.announce).  Uncached, the A–Z of drugs of a 20,000-monograph site took 3.9 s."""
+    return (ContentGeneration.value(),)
+
+
+def whole_page(stamp, content_type: str = HTML):
+    """Cache a view's 200 responses (of `content_type`: HTML unless told) under their address, tagged with
+    `stamp(request, **kwargs)`.  The response is served again as its content and that type alone.
 
     One cache round trip per request; a page tagged with another stamp is stale.  The stamp must change
     whenever the page would (`Revision.objects.live_stamp`: the live revision and the content
@@ -136,11 +148,11 @@ def whole_page(stamp):
                 worked_around(logger, "cache unavailable; serving this process's copies of pages")
                 kept = KEPT.get(key, tag)
                 if kept is not None:
-                    return _html(kept)
+                    return HttpResponse(kept, content_type=content_type)
                 return _kept(key, tag, view(request, *args, **kwargs))
             if tagged is not None and tagged[0] == tag:
                 KEPT.keep(key, tag, tagged[1])
-                return _html(tagged[1])
+                return HttpResponse(tagged[1], content_type=content_type)
             response = _kept(key, tag, view(request, *args, **kwargs))
             if response.status_code == 200 and not response.streaming:
                 try:
@@ -152,10 +164,6 @@ def whole_page(stamp):
         return wrapped
 
     return decorate
-
-
-def _html(content: bytes) -> HttpResponse:
-    return HttpResponse(content, content_type="text/html; charset=utf-8")
 
 
 def _kept(key: str, tag: tuple, response):

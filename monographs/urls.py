@@ -1,7 +1,7 @@
 from django.urls import path
 
 from . import views
-from .feeds import UpdatesFeed
+from .feeds import updates_feed
 
 app_name = "monographs"
 
@@ -19,7 +19,7 @@ urlpatterns = [
     path("classes/<slug:slug>/", views.class_detail, name="class"),
     path("compare/<slug:slug>/", views.comparison_detail, name="comparison"),
     path("search/", views.search_page, name="search"),
-    path("feeds/updates/", UpdatesFeed(), name="feed"),
+    path("feeds/updates/", updates_feed, name="feed"),
     path("robots.txt", views.robots_txt, name="robots"),
     path("favicon.ico", views.favicon, name="favicon"),
 ]

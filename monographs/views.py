@@ -8,6 +8,7 @@ from functools import reduce
 from itertools import groupby
 from operator import or_
 
+from django.contrib.sitemaps.views import sitemap as django_sitemap
 from django.db.models import Prefetch, Q
 from django.http import Http404, HttpResponse, HttpResponsePermanentRedirect, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, render
@@ -21,7 +22,6 @@ from .models import (
     Alias,
     BrandName,
     Comparison,
-    ContentGeneration,
     Drug,
     DrugClass,
     LegacyPath,
@@ -29,10 +29,11 @@ from .models import (
     Revision,
     Topic,
 )
-from .pagecache import whole_page
+from .pagecache import generation_stamp, whole_page
 from .prerender import stored
 from .rendering import render_comparison, render_page, render_page_cached
 from .search import close_matches, search
+from .sitemaps import SITEMAPS
 from .structured import Page, fhir_medication_knowledge, json_ld, monograph_json, script_json
 
 
@@ -116,17 +117,9 @@ def drug_fhir(request, slug):
     )
 
 
-def _generation_stamp(request, *args, **kwargs):
-    """The stamp of a page that lists content rather than showing one revision (home, the A–Z indexes, a
-    class, a comparison): every change it could show moves the content generation on (publishes,
-    unpublishes, imports, approved changes to drugs, classes and topics, all through
-    monographs.signals.announce).  Uncached, the A–Z of drugs of a 20,000-monograph site took 3.9 s."""
-    return (ContentGeneration.value(),)
-
-
 @revalidate()
 @require_safe
-@whole_page(_generation_stamp)
+@whole_page(generation_stamp)
 def home(request):
     recent = (
         Revision.objects.live().select_related("monograph__drug", "monograph__topic").order_by("-published_at")[:10]
@@ -215,7 +208,7 @@ def az_letters(names) -> list[tuple[str, str, int]]:
 
 @revalidate()
 @require_safe
-@whole_page(_generation_stamp)
+@whole_page(generation_stamp)
 def drug_index(request, letter: str | None = None):
     """A–Z of drugs, with brand names and synonyms pointing to their drug's live page.  Misspellings are not
     entries (a reader must not learn them as names): they only redirect and feed search.
@@ -329,7 +322,7 @@ def _live_topic_levels(topic_ids):
 
 @revalidate()
 @require_safe
-@whole_page(_generation_stamp)
+@whole_page(generation_stamp)
 def topic_index(request):
     """A–Z of topics with a live reading level, each linking to its lowest live level."""
     first_levels = {}
@@ -420,7 +413,7 @@ def topic_monograph_page(request, monograph: Monograph, revision: Revision | Non
 
 @revalidate()
 @require_safe
-@whole_page(_generation_stamp)
+@whole_page(generation_stamp)
 def class_detail(request, slug):
     drug_class = get_object_or_404(DrugClass.objects.select_related("parent"), slug=slug)
     public = DrugClass.objects.public_ids()
@@ -433,7 +426,7 @@ def class_detail(request, slug):
 
 @revalidate()
 @require_safe
-@whole_page(_generation_stamp)
+@whole_page(generation_stamp)
 def comparison_detail(request, slug):
     comparison = (
         Comparison.objects.live()
@@ -470,6 +463,25 @@ def page_not_found(request, exception=None):
     results = close_matches(guess) if guess else None
     context = {"guess": guess, "results": results}
     return render(request, "404.html", context, status=404)
+
+
+@whole_page(generation_stamp, content_type="application/xml")
+def _sitemap_page(request):
+    response = django_sitemap(request, sitemaps=SITEMAPS)
+    response.render()
+    return response
+
+
+@revalidate()
+@require_safe
+def sitemap_xml(request):
+    """/sitemap.xml (Django's sitemap view) cached under the content generation: at 20,000 monographs it is
+    3.5 MB and took 3–4 s a request.  One page: beyond 50,000 addresses it would need a sitemap index."""
+    if request.GET.get("p", "1") != "1":
+        raise Http404("The sitemap has one page")
+    response = _sitemap_page(request)
+    response["X-Robots-Tag"] = "noindex, noodp, noarchive"  # as Django's view sends it
+    return response
 
 
 @require_safe

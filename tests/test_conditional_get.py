@@ -9,7 +9,15 @@ from . import factories
 
 pytestmark = pytest.mark.django_db
 
-PAGES = ["/", "/drugs/", "/drugs/denosumab/", "/monographs/denosumab-patient-information/", "/drugs/denosumab.json"]
+PAGES = [
+    "/",
+    "/drugs/",
+    "/drugs/denosumab/",
+    "/monographs/denosumab-patient-information/",
+    "/drugs/denosumab.json",
+    "/feeds/updates/",  # served from the cache without Django's Last-Modified: feed readers revalidate by ETag
+    "/sitemap.xml",
+]
 
 
 @pytest.mark.parametrize("url", PAGES)
