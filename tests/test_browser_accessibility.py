@@ -59,3 +59,15 @@ def test_printing_opens_every_faq_and_hides_the_chrome(page_at, live_server, see
     assert not page.locator(".site-header").is_visible()
     page.evaluate("window.dispatchEvent(new Event('beforeprint'))")
     assert page.locator("details:not([open])").count() == 0
+
+
+@pytest.mark.parametrize("width", [390, 1280])
+@pytest.mark.parametrize("url", ["/drugs/", "/drugs/a-z/d/"])
+def test_the_a_to_z_a_letter_a_page_is_accessible(page_at, live_server, seeded, monkeypatch, url, width):
+    """The A–Z of a large site: the letters alone, then one letter (views.AZ_ONE_PAGE below the seed's 3 names)."""
+    monkeypatch.setattr("monographs.views.AZ_ONE_PAGE", 2)
+    page = page_at(width)
+    assert page.goto(live_server.url + url).status == 200
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    screenshot(page, f"drug-index-{'letters' if url == '/drugs/' else 'd'}-{width}")
+    assert axe_violations(page) == []
