@@ -33,6 +33,7 @@ from .pagecache import generation_stamp, whole_page
 from .prerender import stored
 from .rendering import render_comparison, render_page, render_page_cached
 from .search import close_matches, search
+from .signals import chunks
 from .sitemaps import SITEMAPS
 from .structured import Page, fhir_medication_knowledge, json_ld, monograph_json, script_json
 
@@ -218,23 +219,24 @@ def drug_index(request, letter: str | None = None):
     letters and each letter has a page (`letter`: its token, see _az_token)."""
     names = _az_names()
     letters = az_letters(names)
-    one_page = len(names) <= AZ_ONE_PAGE
+    one_page, current = len(names) <= AZ_ONE_PAGE, None
     if letter is not None:
         current = next((group for group, _, _ in letters if _az_token(group) == letter), None)
         if one_page or current is None:
             raise Http404("No such letter in the A–Z")
         names = [entry for entry in names if _az_group(entry[0]) == current]
     elif not one_page:
-        names, current = [], None
+        names = []
     addresses = {}
-    for monograph in _live_monographs({drug_id for _, drug_id, _ in names}):
-        addresses.setdefault(monograph.drug_id, (monograph.drug, monograph.get_absolute_url()))
+    for chunk in chunks({drug_id for _, drug_id, _ in names}):  # a letter of a large site: thousands of drugs
+        for monograph in _live_monographs(chunk):
+            addresses.setdefault(monograph.drug_id, (monograph.drug, monograph.get_absolute_url()))
     entries = sorted(
         ((name, addresses[drug_id][0], kind, addresses[drug_id][1]) for name, drug_id, kind in names),
         key=lambda entry: (*_az_order(_az_group(entry[0])), entry[0].casefold()),
     )
     groups = [(group, list(items)) for group, items in groupby(entries, key=lambda entry: _az_group(entry[0]))]
-    context = {"groups": groups, "letters": letters, "one_page": one_page, "current": current if letter else None}
+    context = {"groups": groups, "letters": letters, "one_page": one_page, "current": current}
     return render(request, "monographs/drug_index.html", context)
 
 
