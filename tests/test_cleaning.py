@@ -1,5 +1,7 @@
 """One test per cleaning rule the importer applies."""
 
+import re
+
 import ftfy
 import pytest
 from hypothesis import given, settings
@@ -10,6 +12,7 @@ from monographs.importers.cleaning import (
     clean_question,
     fix_text,
     is_misspelling,
+    normalise_heading_text,
     normalise_headings,
     parse_authorship,
     repair_mojibake,
@@ -203,3 +206,20 @@ def test_fix_text_is_ftfy_line_by_line(text):
         text, normalization="NFC", uncurl_quotes=False, fix_line_breaks=False, fix_character_width=False
     )
     assert fix_text(text) == expected
+
+
+def unwrapped_by_regex_alone(text: str) -> str:
+    """normalise_heading_text as it was, before its shortcut for texts that cannot be wrapped."""
+    text = text.strip()
+    while True:
+        stripped = re.sub(r"^(\*\*|__)(.*)\1$", r"\2", text).strip()
+        stripped = re.sub(r"^([*_])(?![*_])(.*)\1$", r"\2", stripped).strip()
+        if stripped == text:
+            return text
+        text = stripped
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(alphabet="*_ aB:\t\n#", max_size=14))
+def test_heading_text_is_unwrapped_as_by_the_regular_expressions_alone(text):
+    assert normalise_heading_text(text) == unwrapped_by_regex_alone(text)

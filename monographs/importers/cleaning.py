@@ -84,12 +84,19 @@ def repair_mojibake(text: str) -> str:
 _BOLD_HEADING = re.compile(r"^(#{1,6})[ \t]+(.*?)[ \t]*#*[ \t]*$", re.MULTILINE)
 
 
+_WRAPPED_STRONG = re.compile(r"^(\*\*|__)(.*)\1$")
+_WRAPPED_EMPHASIS = re.compile(r"^([*_])(?![*_])(.*)\1$")
+
+
 def normalise_heading_text(text: str) -> str:
-    """`**Usage**` → `Usage`; `**Common Side Effects:**` → `Common Side Effects:` (the words stay as written)."""
+    """`**Usage**` → `Usage`; `**Common Side Effects:**` → `Common Side Effects:` (the words stay as written).
+
+    Only a text that starts with `*` or `_` can be wrapped: the others (most headings, and this runs on
+    every heading of every document) are returned at once."""
     text = text.strip()
-    while True:
-        stripped = re.sub(r"^(\*\*|__)(.*)\1$", r"\2", text).strip()
-        stripped = re.sub(r"^([*_])(?![*_])(.*)\1$", r"\2", stripped).strip()
+    while text[:1] in ("*", "_"):
+        stripped = _WRAPPED_STRONG.sub(r"\2", text).strip()
+        stripped = _WRAPPED_EMPHASIS.sub(r"\2", stripped).strip()
         if stripped == text:
             break
         text = stripped
