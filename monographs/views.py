@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections import Counter
 from functools import reduce
 from itertools import groupby
@@ -159,12 +160,18 @@ AZ_ONE_PAGE = 2000
 
 
 def _az_group(name: str) -> str:
-    return name[:1].upper() if name[:1].isalpha() else "#"
+    """A name's letter: its first character's Latin letter, accents dropped (Ésomeprazole: E); "#" for a
+    name that starts otherwise (a digit, a sign, another script).  So there are 27 groups at most."""
+    base = unicodedata.normalize("NFKD", name[:1])[:1].upper()
+    return base if "A" <= base <= "Z" else "#"
 
 
 def _az_order(group: str) -> tuple[bool, str]:
-    """Letters A–Z (then other alphabets' letters), names that start with no letter last."""
+    """Letters A–Z, names that start with no letter last."""
     return group == "#", group
+
+
+AZ_TOKEN = re.compile(r"[a-z]|other")
 
 
 def _az_token(group: str) -> str:
@@ -217,13 +224,16 @@ def drug_index(request, letter: str | None = None):
     A drug whose primary monograph is not live points to another live monograph of it; a drug with none
     is not listed (nor are its brands and aliases).  Beyond AZ_ONE_PAGE entries, /drugs/ lists the
     letters and each letter has a page (`letter`: its token, see _az_token)."""
+    if letter is not None and not AZ_TOKEN.fullmatch(letter):
+        raise Http404("No such letter in the A–Z")  # before any query: the address space is anyone's
     names = _az_names()
     letters = az_letters(names)
     one_page, current = len(names) <= AZ_ONE_PAGE, None
     if letter is not None:
-        current = next((group for group, _, _ in letters if _az_token(group) == letter), None)
-        if one_page or current is None:
-            raise Http404("No such letter in the A–Z")
+        if one_page:
+            raise Http404("The A–Z is one page")
+        # Each of the 27 letters has its page, empty or not, so that every one of them is cached.
+        current = "#" if letter == "other" else letter.upper()
         names = [entry for entry in names if _az_group(entry[0]) == current]
     elif not one_page:
         names = []
@@ -232,7 +242,12 @@ def drug_index(request, letter: str | None = None):
         for monograph in _live_monographs(chunk):
             addresses.setdefault(monograph.drug_id, (monograph.drug, monograph.get_absolute_url()))
     entries = sorted(
-        ((name, addresses[drug_id][0], kind, addresses[drug_id][1]) for name, drug_id, kind in names),
+        # A drug whose last live monograph went between the two reads is left out, not a KeyError.
+        (
+            (name, addresses[drug_id][0], kind, addresses[drug_id][1])
+            for name, drug_id, kind in names
+            if drug_id in addresses
+        ),
         key=lambda entry: (*_az_order(_az_group(entry[0])), entry[0].casefold()),
     )
     groups = [(group, list(items)) for group, items in groupby(entries, key=lambda entry: _az_group(entry[0]))]

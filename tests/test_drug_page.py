@@ -3,7 +3,7 @@
 import pytest
 from bs4 import BeautifulSoup
 
-from monographs.models import Monograph
+from monographs.models import Drug, Monograph
 
 from . import factories
 
@@ -63,14 +63,17 @@ def test_a_large_class_lists_the_first_related_drugs_and_sends_readers_to_the_cl
     monkeypatch.setattr("monographs.models.RELATED_SHOWN", 3)
     statin = factories.drug("Atorvastatin", classes=["Statins", "Lipid-lowering agents"])
     factories.monograph(statin, body="text")
-    for name in ("Simvastatin", "Fluvastatin", "Rosuvastatin", "Pravastatin"):
+    for name in ("Simvastatin", "Fluvastatin", "Rosuvastatin", "Pravastatin", "Lovastatin"):
         factories.monograph(factories.drug(name, classes=["Statins"]), body="text")
+    # The query itself stops after one more than it shows (LIMIT), not the page after reading them all.
+    around = Drug.objects.surroundings(statin, statin.monographs.get())
+    assert [drug.name for drug in around.related_drugs] == ["Fluvastatin", "Lovastatin", "Pravastatin", "Rosuvastatin"]
     section = soup_of(client, "/drugs/atorvastatin/").find("section", attrs={"aria-labelledby": "related-drugs"})
     links = [(a.get_text(), a["href"]) for a in section.find_all("a")]
     assert links == [
         ("Fluvastatin", "/drugs/fluvastatin/"),
+        ("Lovastatin", "/drugs/lovastatin/"),
         ("Pravastatin", "/drugs/pravastatin/"),
-        ("Rosuvastatin", "/drugs/rosuvastatin/"),
         ("all Lipid-lowering agents", "/classes/lipid-lowering-agents/"),
         ("all Statins", "/classes/statins/"),
     ]
