@@ -25,7 +25,8 @@ from django.db import connection
 from django.test import override_settings
 from django.utils import timezone
 
-from monographs.models import Monograph, Revision, now
+from monographs.models import BrandName, Monograph, Revision, now
+from monographs.pagecache import content_changed
 
 from .conftest import ROOT, SEED_A, SEED_B, make_user
 from .test_workflow import to_approved
@@ -209,3 +210,15 @@ def test_a_server_process_sees_a_reimport_by_another_process_at_once(tmp_path, m
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+def test_an_unchanged_document_that_writes_its_drug_again_refreshes_the_pages(client, seeded):
+    """A re-import of an unchanged reference document writes its brands back (here one removed since):
+    what the pages show must follow the database at once, not after the cache's 10 minutes."""
+    BrandName.objects.filter(name__startswith="Prolia").delete()
+    content_changed()  # as an approved change would
+    assert "Prolia" not in client.get("/drugs/").content.decode()
+    with another_process():
+        call_command("import_sources", str(SEED_B), verbosity=0)
+    assert BrandName.objects.filter(name__startswith="Prolia").exists()
+    assert "Prolia" in client.get("/drugs/").content.decode()

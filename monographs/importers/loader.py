@@ -499,7 +499,10 @@ def _import(files, skip_invalid, dry_run, progress, assets, pool) -> ImportRepor
         later.insert()
         if errors and refuse:
             raise BatchError(errors)  # leaving the atomic block by an exception rolls everything back
-        if changed:
+        # A document whose monograph is unchanged still writes its drug's names, classes, ban and brands as it
+        # gives them (an edit made since in drugref is undone): the generation must move on for those too,
+        # or cached pages would show the old ones for up to PAGE_SECONDS.  (Their search rows are not rebuilt.)
+        if changed or report.unchanged:
             # One announcement for the whole batch: the search index, stored pages, link graph and
             # comparison reviews are brought up to date in a few queries per hundreds of monographs
             # (each receiver works in chunks) rather than a dozen per document; and every cached page of
