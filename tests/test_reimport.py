@@ -25,8 +25,18 @@ from django.db import connection
 from django.test import override_settings
 from django.utils import timezone
 
-from monographs.models import BrandName, Monograph, Revision, now
+from monographs.models import (
+    Alias,
+    BrandName,
+    ContentGeneration,
+    Drug,
+    Monograph,
+    Revision,
+    SearchEntry,
+    now,
+)
 from monographs.pagecache import content_changed
+from monographs.signals import announce
 
 from .conftest import ROOT, SEED_A, SEED_B, make_user
 from .test_workflow import to_approved
@@ -222,3 +232,38 @@ def test_an_unchanged_document_that_writes_its_drug_again_refreshes_the_pages(cl
         call_command("import_sources", str(SEED_B), verbosity=0)
     assert BrandName.objects.filter(name__startswith="Prolia").exists()
     assert "Prolia" in client.get("/drugs/").content.decode()
+
+
+def test_a_reimport_of_unchanged_sources_changes_nothing(seeded):
+    """Nothing to write, nothing announced: every cached page of every server stays good."""
+    generation = ContentGeneration.value()
+    out = StringIO()
+    call_command("import_sources", str(SEED_B), str(SEED_A), stdout=out)
+    assert "0 created, 0 updated, 2 unchanged" in out.getvalue()
+    assert ContentGeneration.value() == generation
+
+
+def test_a_misspelt_title_found_again_by_its_alias_stays_a_misspelling(client, seeded):
+    """Seed A's title “Denusomab” is recorded as a misspelling of Denosumab; re-imported, the title is
+    found by that alias, which must keep its kind: the A–Z and search must not take it for another name
+    of the drug (it became a synonym on every re-import)."""
+    call_command("import_sources", str(SEED_A), verbosity=0)
+    assert Alias.objects.get(slug="denusomab").kind == Alias.Kind.MISSPELLING
+    assert "Denusomab" not in client.get("/drugs/").content.decode()  # the A–Z lists no misspelling
+    assert SearchEntry.objects.get(monograph__slug="denosumab").misspellings == "Denusomab"
+
+
+def test_an_editors_change_that_a_reimport_undoes_reaches_the_search_index(seeded):
+    """Brands and classes an editor removed come back with a re-import of the unchanged reference
+    document (as the README says); search must find what the pages show again."""
+    drug = Drug.objects.get(slug="denosumab")
+    BrandName.objects.filter(drug=drug, name__startswith="Prolia").delete()
+    drug.classes.clear()
+    announce(drugs=[drug])  # as an approved change would
+    entry = SearchEntry.objects.get(monograph__slug="denosumab")
+    assert "Prolia" not in entry.names
+    generation = ContentGeneration.value()
+    call_command("import_sources", str(SEED_B), verbosity=0)
+    assert "Prolia" in SearchEntry.objects.get(monograph__slug="denosumab").names
+    assert drug.classes.exists()
+    assert ContentGeneration.value() > generation

@@ -206,10 +206,12 @@ def _drug_monograph(doc: ParsedDocument, known: Known, rows: list) -> tuple[Mono
     drug = resolve_drug(doc, known)
     for name in doc.classes:
         drug_class = known.find_class(name) or known.new_class(name)
-        rows.append(Drug.classes.through(drug_id=drug.pk, drugclass_id=drug_class.pk))
+        if known.join_class(drug, drug_class):
+            rows.append(Drug.classes.through(drug_id=drug.pk, drugclass_id=drug_class.pk))
     if doc.is_banned is not None and drug.is_banned != doc.is_banned:
         drug.is_banned = doc.is_banned
         drug.save(update_fields=["is_banned"])
+        known.rewritten.add(drug.pk)
     brands = {slugify(name): (name, notes[:500]) for name, notes in doc.brands}  # a repeated name: its last notes
     new = [slug for slug in brands if slug not in known.brands]
     for slug, (name, notes) in brands.items():
@@ -221,11 +223,13 @@ def _drug_monograph(doc: ParsedDocument, known: Known, rows: list) -> tuple[Mono
         if recorded != [name, notes]:
             BrandName.objects.filter(slug=slug).update(name=name, notes=notes)
             known.add_brand(slug, drug.pk, name, notes)
+            known.rewritten.add(drug.pk)
     BrandName.objects.bulk_create(
         BrandName(slug=slug, drug=drug, name=brands[slug][0], notes=brands[slug][1]) for slug in new
     )
     for slug in new:
         known.add_brand(slug, drug.pk, *brands[slug])
+        known.rewritten.add(drug.pk)
     return _monograph(doc, drug, known), drug
 
 
@@ -499,10 +503,12 @@ def _import(files, skip_invalid, dry_run, progress, assets, pool) -> ImportRepor
         later.insert()
         if errors and refuse:
             raise BatchError(errors)  # leaving the atomic block by an exception rolls everything back
-        # A document whose monograph is unchanged still writes its drug's names, classes, ban and brands as it
-        # gives them (an edit made since in drugref is undone): the generation must move on for those too,
-        # or cached pages would show the old ones for up to PAGE_SECONDS.  (Their search rows are not rebuilt.)
-        if changed or report.unchanged:
+        # A document whose monograph is unchanged still writes back its drug's names, classes, ban and
+        # brands where they differ from what it gives (an edit made since in drugref is undone): such a drug
+        # is announced too, or its search rows would miss a brand its page shows again and cached pages
+        # would show the old ones for up to PAGE_SECONDS.  A batch that wrote nothing announces nothing.
+        changed.update(known.drug(pk) for pk in known.rewritten)
+        if changed:
             # One announcement for the whole batch: the search index, stored pages, link graph and
             # comparison reviews are brought up to date in a few queries per hundreds of monographs
             # (each receiver works in chunks) rather than a dozen per document; and every cached page of
