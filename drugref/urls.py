@@ -6,7 +6,7 @@ from django.urls import include, path, re_path
 
 from monographs.preview import EditorMarkdownifyView
 from monographs.uploads import EditorImageUploadView, serve_media
-from monographs.views import sitemap_xml
+from monographs.views import sitemap_section_xml, sitemap_xml
 
 urlpatterns = [
     path("admin/", admin.site.urls),
@@ -15,6 +15,7 @@ urlpatterns = [
     path("markdownx/markdownify/", EditorMarkdownifyView.as_view(), name="markdownx_markdownify"),
     path("markdownx/", include("markdownx.urls")),
     path("sitemap.xml", sitemap_xml, name="sitemap"),
+    path("sitemap-<slug:section>.xml", sitemap_section_xml, name="sitemap_section"),
     # Uploaded images from the media storage (MEDIA_ROOT or the bucket), with DEBUG on or off (django's static()
     # serves only with DEBUG on): only image types, with nosniff and a sandbox policy.  A proxy may serve
     # MEDIA_ROOT instead, with the same headers (README).

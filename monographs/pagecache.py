@@ -47,7 +47,7 @@ def content_changed() -> None:
     ContentGeneration.move_on()
 
 
-def page_key(request) -> str:
+def page_key(request, variant: str = "") -> str:
     """The cache key of the page at this address.
 
     Scheme and host are part of it because the page is not the same bytes for every address that reaches the
@@ -55,7 +55,7 @@ def page_key(request) -> str:
     already been checked against ALLOWED_HOSTS by CommonMiddleware, so a client cannot fill the cache with
     made-up hosts.
     """
-    address = f"{request.scheme}://{request.get_host()}{request.path}"
+    address = f"{request.scheme}://{request.get_host()}{request.path}{variant}"
     return "drugref:html:" + hashlib.sha256(address.encode()).hexdigest()[:32]
 
 
@@ -125,9 +125,13 @@ def generation_stamp(request, *args, **kwargs):
     return (ContentGeneration.value(),)
 
 
-def whole_page(stamp, content_type: str = HTML):
+def whole_page(stamp, content_type: str = HTML, variant=None):
     """Cache a view's 200 responses (of `content_type`: HTML unless told) under their address, tagged with
     `stamp(request, **kwargs)`.  The response is served again as its content and that type alone.
+
+    The address is the path, never the query string (anyone could fill the cache with made-up ones);
+    a view that shows more than one page at one path names the page by `variant(request, **kwargs)`, a
+    string the view has checked (e.g. "?p=2" of a page that exists: a 404 is not cached).
 
     One cache round trip per request; a page tagged with another stamp is stale.  The stamp must change
     whenever the page would (`Revision.objects.live_stamp`: the live revision and the content
@@ -141,7 +145,7 @@ def whole_page(stamp, content_type: str = HTML):
             if value is None:
                 return view(request, *args, **kwargs)
             tag = tuple(value)
-            key = page_key(request)
+            key = page_key(request, variant(request, *args, **kwargs) if variant else "")
             try:
                 tagged = cache.get(key)
             except Exception:  # noqa: BLE001 - served from this process's copy, or rendered

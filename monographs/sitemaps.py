@@ -1,4 +1,9 @@
-"""/sitemap.xml: every public page, monographs with the date of their last publication."""
+"""/sitemap.xml: every public page, monographs with the date of their last publication.
+
+One file (a `urlset`) while the site has at most `Section.limit` addresses, the protocol's maximum of
+50,000 a file; beyond that /sitemap.xml is a sitemap index of its sections' pages (`/sitemap-<section>.xml`,
+`?p=2`…), each of at most that many.  A 20,000-monograph site has about 23,000 addresses.
+"""
 
 from django.contrib.sitemaps import Sitemap
 from django.db.models import Max, Q
@@ -9,7 +14,11 @@ from .models import Comparison, DrugClass, Monograph, Revision
 LIVE = Q(revisions__status=Revision.Status.PUBLISHED)
 
 
-class MonographSitemap(Sitemap):
+class Section(Sitemap):
+    limit = 50_000  # addresses a sitemap file may hold (sitemaps.org); Django's default, said here
+
+
+class MonographSitemap(Section):
     changefreq = "monthly"
     priority = 0.8
 
@@ -25,7 +34,7 @@ class MonographSitemap(Sitemap):
         return monograph.last_published
 
 
-class ComparisonSitemap(Sitemap):
+class ComparisonSitemap(Section):
     changefreq = "monthly"
     priority = 0.5
 
@@ -36,7 +45,7 @@ class ComparisonSitemap(Sitemap):
         return comparison.revision.published_at
 
 
-class ClassSitemap(Sitemap):
+class ClassSitemap(Section):
     changefreq = "monthly"
     priority = 0.4
 
@@ -44,7 +53,7 @@ class ClassSitemap(Sitemap):
         return DrugClass.objects.with_live_drugs().order_by("slug")
 
 
-class PageSitemap(Sitemap):
+class PageSitemap(Section):
     changefreq = "daily"
     priority = 0.6
 
@@ -61,3 +70,8 @@ SITEMAPS = {
     "comparisons": ComparisonSitemap,
     "classes": ClassSitemap,
 }
+
+
+def fits_one_file() -> bool:
+    """Whether every address fits in one sitemap file (one COUNT query a section)."""
+    return sum(section().paginator.count for section in SITEMAPS.values()) <= Section.limit

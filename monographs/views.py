@@ -9,6 +9,7 @@ from functools import reduce
 from itertools import groupby
 from operator import or_
 
+from django.contrib.sitemaps.views import index as django_sitemap_index
 from django.contrib.sitemaps.views import sitemap as django_sitemap
 from django.db.models import Prefetch, Q
 from django.http import Http404, HttpResponse, HttpResponsePermanentRedirect, HttpResponseRedirect, JsonResponse
@@ -35,7 +36,7 @@ from .prerender import stored
 from .rendering import render_comparison, render_page, render_page_cached
 from .search import close_matches, search
 from .signals import chunks
-from .sitemaps import SITEMAPS
+from .sitemaps import SITEMAPS, fits_one_file
 from .structured import Page, fhir_medication_knowledge, json_ld, monograph_json, script_json
 
 
@@ -484,7 +485,10 @@ def page_not_found(request, exception=None):
 
 @whole_page(generation_stamp, content_type="application/xml")
 def _sitemap_page(request):
-    response = django_sitemap(request, sitemaps=SITEMAPS)
+    if fits_one_file():
+        response = django_sitemap(request, sitemaps=SITEMAPS)
+    else:
+        response = django_sitemap_index(request, sitemaps=SITEMAPS, sitemap_url_name="sitemap_section")
     response.render()
     return response
 
@@ -493,11 +497,35 @@ def _sitemap_page(request):
 @require_safe
 def sitemap_xml(request):
     """/sitemap.xml (Django's sitemap view) cached under the content generation: at 20,000 monographs it is
-    3.5 MB and took 3–4 s a request.  One page: beyond 50,000 addresses it would need a sitemap index."""
+    3.5 MB and took 3–4 s a request.  Every address in one file while they fit (monographs/sitemaps.py),
+    else an index of the sections' pages (`sitemap_section_xml`): either way it has no pages of its own."""
     if request.GET.get("p", "1") != "1":
         raise Http404("The sitemap has one page")
     response = _sitemap_page(request)
     response["X-Robots-Tag"] = "noindex, noodp, noarchive"  # as Django's view sends it
+    return response
+
+
+@whole_page(generation_stamp, content_type="application/xml", variant=lambda request, section, page: f"?p={page}")
+def _sitemap_section_page(request, section: str, page: int):
+    response = django_sitemap(request, sitemaps=SITEMAPS, section=section)  # reads ?p itself: the same page
+    response.render()
+    return response
+
+
+# Page numbers a sitemap section may be asked for: six digits reach 50 billion addresses.
+SITEMAP_PAGE = re.compile(r"[1-9][0-9]{0,5}")
+
+
+@revalidate()
+@require_safe
+def sitemap_section_xml(request, section: str):
+    """/sitemap-<section>.xml?p=N: a page of one section of the sitemap, as the index names them."""
+    page = request.GET.get("p", "1")
+    if section not in SITEMAPS or not SITEMAP_PAGE.fullmatch(page):
+        raise Http404("No such sitemap page")  # checked before the cache: one key per page that can exist
+    response = _sitemap_section_page(request, section=section, page=int(page))
+    response["X-Robots-Tag"] = "noindex, noodp, noarchive"
     return response
 
 

@@ -60,6 +60,9 @@ def public_urls(world):
         "/search/?q=withdrawnumab",
         "/feeds/updates/",
         "/sitemap.xml",
+        "/sitemap-monographs.xml",
+        "/sitemap-comparisons.xml",
+        "/sitemap-classes.xml",
         "/robots.txt",
     ]
     for monograph in world["private"]:

@@ -7,6 +7,7 @@ import pytest
 
 from monographs.models import Revision
 from monographs.pagecache import content_changed
+from monographs.sitemaps import Section
 
 from . import factories
 
@@ -63,3 +64,58 @@ def test_the_sitemap_has_one_page(client, seeded):
     assert client.get("/sitemap.xml?p=1").status_code == 200
     assert client.get("/sitemap.xml?p=2").status_code == 404  # not page 1 again from the cache
     assert client.get("/sitemap.xml?p=x").status_code == 404
+
+
+def urls_of(client, address):
+    """The addresses of a sitemap page given by its absolute URL in an index."""
+    response = client.get(address.removeprefix("http://testserver"))
+    assert response.status_code == 200, address
+    root = ET.fromstring(response.content)
+    assert root.tag == "{http://www.sitemaps.org/schemas/sitemap/0.9}urlset"
+    return [u.findtext("s:loc", namespaces=NS) for u in root.findall("s:url", NS)]
+
+
+def test_beyond_the_protocols_limit_the_sitemap_is_an_index_of_pages_that_list_every_address(
+    client, seeded, monkeypatch
+):
+    """A file may list 50,000 addresses: a larger site's /sitemap.xml is a sitemap index (here with a
+    limit of 2), and its pages list every address of the one-file sitemap, each once."""
+    every = set(entries(client))
+    monkeypatch.setattr(Section, "limit", 2)
+    content_changed()  # as when the site grew past the limit
+    response = client.get("/sitemap.xml")
+    root = ET.fromstring(response.content)
+    assert root.tag == "{http://www.sitemaps.org/schemas/sitemap/0.9}sitemapindex"
+    assert response["X-Robots-Tag"] == "noindex, noodp, noarchive"
+    pages = [s.findtext("s:loc", namespaces=NS) for s in root.findall("s:sitemap", NS)]
+    assert "http://testserver/sitemap-monographs.xml" in pages
+    assert "http://testserver/sitemap-pages.xml?p=2" in pages
+    listed = [url for page in pages for url in urls_of(client, page)]
+    assert all(len(urls_of(client, page)) <= 2 for page in pages)
+    assert sorted(listed) == sorted(every)
+
+
+def test_each_sitemap_page_is_cached_as_itself(client, seeded, monkeypatch, django_assert_num_queries):
+    """The page cache keys by path, never by query string: a section's second page must not be served
+    the first page's copy, nor the first page the second's."""
+    monkeypatch.setattr(Section, "limit", 2)
+    first, second = client.get("/sitemap-pages.xml"), client.get("/sitemap-pages.xml?p=2")
+    assert first.content != second.content
+    with django_assert_num_queries(1):
+        assert client.get("/sitemap-pages.xml?p=2").content == second.content
+    with django_assert_num_queries(1):
+        assert client.get("/sitemap-pages.xml?p=1").content == first.content
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "/sitemap-pages.xml?p=9",
+        "/sitemap-pages.xml?p=0",
+        "/sitemap-pages.xml?p=01",
+        "/sitemap-pages.xml?p=x",
+        "/sitemap-nothing.xml",
+    ],
+)
+def test_a_sitemap_page_that_does_not_exist_is_not_found(client, seeded, address):
+    assert client.get(address).status_code == 404
