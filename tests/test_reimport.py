@@ -20,22 +20,23 @@ from email.utils import parsedate_to_datetime
 from io import StringIO
 
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test import override_settings
 from django.utils import timezone
 
+from monographs import workflow
 from monographs.models import (
     Alias,
     BrandName,
     ContentGeneration,
     Drug,
+    DrugClass,
     Monograph,
     Revision,
     SearchEntry,
     now,
 )
-from monographs.pagecache import content_changed
 from monographs.signals import announce
 
 from .conftest import ROOT, SEED_A, SEED_B, make_user
@@ -222,16 +223,23 @@ def test_a_server_process_sees_a_reimport_by_another_process_at_once(tmp_path, m
         server.wait(timeout=30)
 
 
-def test_an_unchanged_document_that_writes_its_drug_again_refreshes_the_pages(client, seeded):
-    """A re-import of an unchanged reference document writes its brands back (here one removed since):
-    what the pages show must follow the database at once, not after the cache's 10 minutes."""
-    BrandName.objects.filter(name__startswith="Prolia").delete()
-    content_changed()  # as an approved change would
-    assert "Prolia" not in client.get("/drugs/").content.decode()
-    with another_process():
-        call_command("import_sources", str(SEED_B), verbosity=0)
-    assert BrandName.objects.filter(name__startswith="Prolia").exists()
-    assert "Prolia" in client.get("/drugs/").content.decode()
+def test_an_editors_changes_to_the_drug_stand_after_a_reimport_of_its_unchanged_source(client, seeded):
+    """A brand removed and a class renamed in drugref (each a signed-off change) stay as the editors left
+    them when the unchanged reference document comes in again: it wrote the brand back and made the old
+    class name a second class before."""
+    drug = Drug.objects.get(slug="denosumab")
+    BrandName.objects.filter(drug=drug, name__startswith="Prolia").delete()
+    drug_class = drug.classes.order_by("name").first()
+    others = sorted(c.name for c in drug.classes.exclude(pk=drug_class.pk))
+    drug_class.name = "Bone resorption inhibitors"
+    drug_class.save()
+    announce(drugs=[drug])  # as an approved change would
+    classes = DrugClass.objects.count()
+    call_command("import_sources", str(SEED_B), verbosity=0)
+    assert not BrandName.objects.filter(name__startswith="Prolia").exists()
+    assert sorted(c.name for c in drug.classes.all()) == sorted(["Bone resorption inhibitors", *others])
+    assert DrugClass.objects.count() == classes
+    assert "Prolia" not in SearchEntry.objects.get(monograph__slug="denosumab").names
 
 
 def test_a_reimport_of_unchanged_sources_changes_nothing(seeded):
@@ -243,27 +251,38 @@ def test_a_reimport_of_unchanged_sources_changes_nothing(seeded):
     assert ContentGeneration.value() == generation
 
 
-def test_a_misspelt_title_found_again_by_its_alias_stays_a_misspelling(client, seeded):
-    """Seed A's title “Denusomab” is recorded as a misspelling of Denosumab; re-imported, the title is
-    found by that alias, which must keep its kind: the A–Z and search must not take it for another name
-    of the drug (it became a synonym on every re-import)."""
-    call_command("import_sources", str(SEED_A), verbosity=0)
+def test_a_misspelt_title_found_again_by_its_alias_stays_a_misspelling(client, seeded, tmp_path):
+    """Seed A's title “Denusomab” is recorded as a misspelling of Denosumab; re-imported with a change,
+    the title is found by that alias, which must keep its kind: the A–Z and search must not take it for
+    another name of the drug (it became a synonym on every re-import)."""
+    call_command("import_sources", str(changed_seed_a(tmp_path)), verbosity=0)
     assert Alias.objects.get(slug="denusomab").kind == Alias.Kind.MISSPELLING
     assert "Denusomab" not in client.get("/drugs/").content.decode()  # the A–Z lists no misspelling
     assert SearchEntry.objects.get(monograph__slug="denosumab").misspellings == "Denusomab"
 
 
-def test_an_editors_change_that_a_reimport_undoes_reaches_the_search_index(seeded):
-    """Brands and classes an editor removed come back with a re-import of the unchanged reference
-    document (as the README says); search must find what the pages show again."""
-    drug = Drug.objects.get(slug="denosumab")
-    BrandName.objects.filter(drug=drug, name__startswith="Prolia").delete()
-    drug.classes.clear()
-    announce(drugs=[drug])  # as an approved change would
-    entry = SearchEntry.objects.get(monograph__slug="denosumab")
-    assert "Prolia" not in entry.names
-    generation = ContentGeneration.value()
-    call_command("import_sources", str(SEED_B), verbosity=0)
-    assert "Prolia" in SearchEntry.objects.get(monograph__slug="denosumab").names
-    assert drug.classes.exists()
-    assert ContentGeneration.value() > generation
+def unpublish_denosumab():
+    carol = make_user("carol", "Publishers")
+    live = Revision.objects.live().get(monograph__slug="denosumab")
+    workflow.unpublish(live, carol, "Withdrawn from the market")
+    return live
+
+
+def test_a_monograph_taken_off_the_site_stays_off_when_its_unchanged_source_comes_in_again(seeded):
+    """Only a publisher puts a monograph back: the nightly import of an unchanged site must not."""
+    unpublish_denosumab()
+    out = StringIO()
+    call_command("import_sources", str(SEED_B), stdout=out)
+    assert "0 created, 0 updated, 1 unchanged" in out.getvalue()
+    assert not Revision.objects.live().filter(monograph__slug="denosumab").exists()
+
+
+def test_a_changed_source_of_a_monograph_taken_off_the_site_is_refused(seeded, tmp_path):
+    unpublished = unpublish_denosumab()
+    revisions = Revision.objects.count()
+    with pytest.raises(CommandError, match=r"denosumab was taken off the site in drugref \(r\d+ unpublished by carol"):
+        call_command("import_sources", str(seed_b_with_a_new_brand(tmp_path)), verbosity=0)
+    assert Revision.objects.count() == revisions
+    assert not Revision.objects.live().filter(monograph__slug="denosumab").exists()
+    unpublished.refresh_from_db()
+    assert unpublished.status == Revision.Status.UNPUBLISHED

@@ -33,11 +33,6 @@ def _free(taken, text: str) -> str:
 
 class Known:
     def __init__(self):
-        # Drugs whose names, classes, ban or brands the batch wrote (the loader adds those of ban and
-        # brands): announced at its end, so their pages and search rows follow even when no monograph
-        # of theirs changed.  Not forgotten by reload(): what a failed document wrote is rolled back, and
-        # announcing its drug too costs a rebuild of its rows, nothing more.
-        self.rewritten: set[int] = set()
         self.reload()
 
     def reload(self) -> None:
@@ -47,7 +42,6 @@ class Known:
         self._drug_names, self._drug_slugs, self._near = {}, {}, {}
         for pk, name, slug in Drug.objects.values_list("pk", "name", "slug"):
             self._add_drug_name(pk, name, slug)
-        self.rewritten.intersection_update(self._drug_slugs.values())  # a drug made by a failed document is gone
         self._alias_names, self._alias_slugs = {}, {}
         for name, slug, drug_id in Alias.objects.values_list("name", "slug", "drug_id"):
             self._add_alias(name, slug, drug_id)
@@ -57,7 +51,6 @@ class Known:
         self._classes, self._class_slugs = {}, set()
         for drug_class in DrugClass.objects.all():
             self.add_class(drug_class)
-        self._memberships = set(Drug.classes.through.objects.values_list("drug_id", "drugclass_id"))
         self._monograph_slugs = set(Monograph.objects.values_list("slug", flat=True))
         self._source_keys = dict(Monograph.objects.filter(source_key__isnull=False).values_list("source_key", "pk"))
         self._monographs = {}  # source key -> Monograph: those created or asked for in this batch
@@ -144,7 +137,6 @@ class Known:
             self._alias_names.pop(lowered, None)
         drug.save()
         self._add_drug_name(drug.pk, drug.name, drug.slug)
-        self.rewritten.add(drug.pk)
 
     def add_alias(self, drug: Drug, name: str, kind: str) -> None:
         """`name` as another name of `drug`, unless it is the drug's own or a drug's slug, or the drug has
@@ -161,7 +153,6 @@ class Known:
         if held is not None:
             self._alias_names.pop(held[0], None)
         self._add_alias(name, slug, drug.pk)
-        self.rewritten.add(drug.pk)
 
     def add_brand(self, slug: str, drug_id: int, name: str, notes: str) -> None:
         old = self.brands.get(slug)
@@ -175,15 +166,6 @@ class Known:
     def add_class(self, drug_class: DrugClass) -> None:
         self._classes.setdefault(drug_class.name.lower(), []).append(drug_class)
         self._class_slugs.add(drug_class.slug)
-
-    def join_class(self, drug: Drug, drug_class: DrugClass) -> bool:
-        """Whether `drug` is new to `drug_class` (the loader then adds the link); from now on it is known in it."""
-        membership = (drug.pk, drug_class.pk)
-        if membership in self._memberships:
-            return False
-        self._memberships.add(membership)
-        self.rewritten.add(drug.pk)
-        return True
 
     def find_class(self, name: str) -> DrugClass | None:
         """loader.find_class: a class by name, singular or plural, the first by name."""

@@ -206,12 +206,10 @@ def _drug_monograph(doc: ParsedDocument, known: Known, rows: list) -> tuple[Mono
     drug = resolve_drug(doc, known)
     for name in doc.classes:
         drug_class = known.find_class(name) or known.new_class(name)
-        if known.join_class(drug, drug_class):
-            rows.append(Drug.classes.through(drug_id=drug.pk, drugclass_id=drug_class.pk))
+        rows.append(Drug.classes.through(drug_id=drug.pk, drugclass_id=drug_class.pk))
     if doc.is_banned is not None and drug.is_banned != doc.is_banned:
         drug.is_banned = doc.is_banned
         drug.save(update_fields=["is_banned"])
-        known.rewritten.add(drug.pk)
     brands = {slugify(name): (name, notes[:500]) for name, notes in doc.brands}  # a repeated name: its last notes
     new = [slug for slug in brands if slug not in known.brands]
     for slug, (name, notes) in brands.items():
@@ -223,13 +221,11 @@ def _drug_monograph(doc: ParsedDocument, known: Known, rows: list) -> tuple[Mono
         if recorded != [name, notes]:
             BrandName.objects.filter(slug=slug).update(name=name, notes=notes)
             known.add_brand(slug, drug.pk, name, notes)
-            known.rewritten.add(drug.pk)
     BrandName.objects.bulk_create(
         BrandName(slug=slug, drug=drug, name=brands[slug][0], notes=brands[slug][1]) for slug in new
     )
     for slug in new:
         known.add_brand(slug, drug.pk, *brands[slug])
-        known.rewritten.add(drug.pk)
     return _monograph(doc, drug, known), drug
 
 
@@ -242,8 +238,43 @@ def _first_review(doc: ParsedDocument) -> dt.date:
     return add_months(_changed_at(doc).date(), Monograph._meta.get_field("review_interval_months").default)
 
 
+def _unchanged(doc: ParsedDocument, known: Known) -> bool:
+    """Whether `doc` is what its monograph's live revision was imported from (same file, same body), or,
+    for a monograph taken off the site in drugref, what its last imported revision was."""
+    monograph = known.monograph(doc.source_key)
+    if monograph is None:
+        return False
+    revisions = monograph.revisions.all()
+    last = revisions.live().first() or revisions.exclude(source_sha256="").order_by("-number").first()
+    return last is not None and last.source_sha256 == doc.sha256 and last.body == doc.body
+
+
+def _taken_off(doc: ParsedDocument, monograph: Monograph) -> None:
+    """Refuse to bring back a monograph that was unpublished in drugref (its own unpublish, or its drug
+    retired): putting it back on the site is a publisher's decision, made in the admin."""
+    off = monograph.revisions.filter(status=Revision.Status.UNPUBLISHED).order_by("-number").first()
+    if off is None:
+        return
+    event = off.events.filter(to_status=Revision.Status.UNPUBLISHED).select_related("actor").last()
+    why = f" by {event.actor}: “{event.comment}”" if event is not None and event.actor else ""
+    raise SourceError(
+        doc.path,
+        f"monograph {monograph.slug} was taken off the site in drugref (r{off.number} unpublished{why}); "
+        "an import does not put it back on the site (that takes a revision reviewed and published in the "
+        "admin); leave this document out, or import with --skip-invalid",
+    )
+
+
 def _write(doc: ParsedDocument, report: ImportReport, changed: set, known: Known, rows: list) -> None:
     """Write `doc`; the rows nothing in the batch reads back are added to `rows` (see _Later)."""
+    # A document imported before and unchanged since writes nothing, not even its drug's names, classes,
+    # ban and brands: what an editor changed in drugref since (a brand removed, a class renamed, the
+    # drug renamed: each signed off by a second person) stands, and a batch of unchanged documents
+    # announces nothing, so no cached page goes stale.  (The same source gives another body when a
+    # file it refers to was found this time, --assets: that is a change.)
+    if _unchanged(doc, known):
+        report.unchanged.append(doc.filename)
+        return
     page = topic_page(doc)
     # Outside the medication section, a page is a topic unless its title names a known drug: its INN, an
     # alias or a brand, or one of them misspelt by a slip (as resolve_drug reads titles).
@@ -262,10 +293,8 @@ def _write(doc: ParsedDocument, report: ImportReport, changed: set, known: Known
 
     first = known.is_new(monograph)  # no revision before this one: none to find, supersede or number after
     live = None if first else monograph.revisions.live().first()
-    # The same source gives another body when a file it refers to was found this time (--assets).
-    if live is not None and live.source_sha256 == doc.sha256 and live.body == doc.body:
-        report.unchanged.append(doc.filename)
-        return
+    if live is None and not first:
+        _taken_off(doc, monograph)
     if live is not None and not live.source_sha256:
         raise SourceError(
             doc.path,
@@ -503,11 +532,6 @@ def _import(files, skip_invalid, dry_run, progress, assets, pool) -> ImportRepor
         later.insert()
         if errors and refuse:
             raise BatchError(errors)  # leaving the atomic block by an exception rolls everything back
-        # A document whose monograph is unchanged still writes back its drug's names, classes, ban and
-        # brands where they differ from what it gives (an edit made since in drugref is undone): such a drug
-        # is announced too, or its search rows would miss a brand its page shows again and cached pages
-        # would show the old ones for up to PAGE_SECONDS.  A batch that wrote nothing announces nothing.
-        changed.update(known.drug(pk) for pk in known.rewritten)
         if changed:
             # One announcement for the whole batch: the search index, stored pages, link graph and
             # comparison reviews are brought up to date in a few queries per hundreds of monographs
