@@ -40,7 +40,7 @@ from monographs.models import (
 from monographs.signals import announce
 
 from .conftest import ROOT, SEED_A, SEED_B, make_user
-from .test_workflow import to_approved
+from .test_workflow import publish_new_dose, to_approved
 
 pytestmark = pytest.mark.django_db
 
@@ -286,3 +286,16 @@ def test_a_changed_source_of_a_monograph_taken_off_the_site_is_refused(seeded, t
     assert not Revision.objects.live().filter(monograph__slug="denosumab").exists()
     unpublished.refresh_from_db()
     assert unpublished.status == Revision.Status.UNPUBLISHED
+
+
+def test_editors_own_revision_stands_when_the_unchanged_source_comes_in_again(seeded, tmp_path):
+    """Once editors published their own revision of an imported monograph, the nightly import of the
+    unchanged site goes on (it stopped the whole batch); a changed source is a conflict it refuses."""
+    ours = publish_new_dose()
+    out = StringIO()
+    call_command("import_sources", str(SEED_B), str(SEED_A), stdout=out)
+    assert "0 created, 0 updated, 2 unchanged" in out.getvalue()
+    assert Revision.objects.live().get(monograph__slug="denosumab") == ours
+    with pytest.raises(CommandError, match="re-importing would replace editorial work"):
+        call_command("import_sources", str(seed_b_with_a_new_brand(tmp_path)), verbosity=0)
+    assert Revision.objects.live().get(monograph__slug="denosumab") == ours

@@ -239,13 +239,12 @@ def _first_review(doc: ParsedDocument) -> dt.date:
 
 
 def _unchanged(doc: ParsedDocument, known: Known) -> bool:
-    """Whether `doc` is what its monograph's live revision was imported from (same file, same body), or,
-    for a monograph taken off the site in drugref, what its last imported revision was."""
+    """Whether `doc` is what its monograph's last imported revision was imported from (same file, same
+    body): the live one, or one that editors have since replaced with their own or taken off the site."""
     monograph = known.monograph(doc.source_key)
     if monograph is None:
         return False
-    revisions = monograph.revisions.all()
-    last = revisions.live().first() or revisions.exclude(source_sha256="").order_by("-number").first()
+    last = monograph.revisions.exclude(source_sha256="").order_by("-number").first()
     return last is not None and last.source_sha256 == doc.sha256 and last.body == doc.body
 
 
@@ -268,9 +267,9 @@ def _taken_off(doc: ParsedDocument, monograph: Monograph) -> None:
 def _write(doc: ParsedDocument, report: ImportReport, changed: set, known: Known, rows: list) -> None:
     """Write `doc`; the rows nothing in the batch reads back are added to `rows` (see _Later)."""
     # A document imported before and unchanged since writes nothing, not even its drug's names, classes,
-    # ban and brands: what an editor changed in drugref since (a brand removed, a class renamed, the
-    # drug renamed: each signed off by a second person) stands, and a batch of unchanged documents
-    # announces nothing, so no cached page goes stale.  (The same source gives another body when a
+    # ban and brands: what editors did in drugref since (a brand removed, a class renamed, the drug
+    # renamed, a revision of their own published, the monograph unpublished: each signed off by a second
+    # person) stands, and a batch of unchanged documents announces nothing, so no cached page goes stale.  (The same source gives another body when a
     # file it refers to was found this time, --assets: that is a change.)
     if _unchanged(doc, known):
         report.unchanged.append(doc.filename)
