@@ -269,8 +269,9 @@ def _write(doc: ParsedDocument, report: ImportReport, changed: set, known: Known
     # A document imported before and unchanged since writes nothing, not even its drug's names, classes,
     # ban and brands: what editors did in drugref since (a brand removed, a class renamed, the drug
     # renamed, a revision of their own published, the monograph unpublished: each signed off by a second
-    # person) stands, and a batch of unchanged documents announces nothing, so no cached page goes stale.  (The same source gives another body when a
-    # file it refers to was found this time, --assets: that is a change.)
+    # person) stands, and a batch of unchanged documents announces nothing, so no cached page goes stale.
+    # (The same source gives another body when a file it refers to was found this time, --assets: that
+    # is a change.)
     if _unchanged(doc, known):
         report.unchanged.append(doc.filename)
         return
