@@ -553,6 +553,24 @@ class ComparisonForm(forms.ModelForm):
             attributes.append((cells[0], cells[1:]))
         return subjects, attributes
 
+    def clean_slug(self):
+        """/compare/<slug>/ shows one table: a slug another monograph's table has would hand that address,
+        and the links to it from the other monograph's page, to whichever of the two is read first."""
+        slug = self.cleaned_data["slug"]
+        if self.instance.revision_id is not None:
+            other = (
+                Comparison.objects.filter(slug=slug)
+                .exclude(revision__monograph_id=self.instance.revision.monograph_id)
+                .select_related("revision__monograph")
+                .first()
+            )
+            if other is not None:
+                raise ValidationError(
+                    f"/compare/{slug}/ is the address of a table of the monograph {other.revision.monograph.slug}; "
+                    "choose another slug."
+                )
+        return slug
+
     def clean_grid(self):
         self.parsed = self.parse_grid(self.cleaned_data["grid"])
         for attribute, cells in self.parsed[1]:

@@ -255,6 +255,8 @@ def answer(href: str, after: After, depth: int = 0) -> tuple | None:
         if monograph is None:
             return _legacy(path, after)
         if monograph.is_primary or monograph.topic_id is not None:  # read at the drug's or the topic's address
+            if not _live(monograph, after):
+                return _legacy(path, after)
             url = _url(monograph, after)
             then = answer(url, after, depth + 1) if depth < 3 else None
             return ((301, url), *(then or ()))

@@ -130,6 +130,28 @@ def _add_words(entries) -> None:
         SearchWord.objects.bulk_create(rows.values(), ignore_conflicts=True, batch_size=2000)
 
 
+def _name_words(names) -> dict[str, str]:
+    """Each word of some entries' names, as `words_of_names` keys it, with a spelling of it as written."""
+    return {word.casefold(): word for text in names for word in _WORD.findall(text)}
+
+
+def _drop_words_no_longer_named(words: dict[str, str]) -> None:
+    """PostgreSQL: remove from SearchWord those of `words` (words a reindex took out of some entries'
+    names) that no entry names any more, so "Did you mean" never offers the name of a page that is no
+    longer live (unpublished, retired) or a name taken off a drug.  Each word is looked for in the
+    names through their trigram index (ILIKE), and confirmed as a whole word."""
+    if connection.vendor != "postgresql" or not words:
+        return
+    gone = []
+    with connection.cursor() as cursor:
+        for word, written in words.items():
+            pattern = "%" + written.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            cursor.execute(f"SELECT names FROM {SearchEntry._meta.db_table} WHERE names ILIKE %s", [pattern])  # noqa: S608
+            if not any(word in _name_words([names]) for (names,) in cursor.fetchall()):
+                gone.append(word[:300])
+    SearchWord.objects.filter(word__in=gone).delete()
+
+
 def reindex_monograph(monograph: Monograph) -> SearchEntry | None:
     """Bring the monograph's search entry in line with its live revision; remove it when none is live."""
     reindex_monographs([monograph.pk])
@@ -149,6 +171,11 @@ def reindex_monographs(ids) -> None:
             .order_by()
         )
         live = {revision.monograph_id: revision for revision in revisions}
+        named_before = (  # PostgreSQL's word list outlives the entries (see _drop_words_no_longer_named)
+            _name_words(SearchEntry.objects.filter(monograph_id__in=chunk).values_list("names", flat=True))
+            if connection.vendor == "postgresql"
+            else {}
+        )
         SearchEntry.objects.filter(monograph_id__in=chunk).exclude(monograph_id__in=list(live)).delete()
         existing = dict(SearchEntry.objects.filter(monograph_id__in=list(live)).values_list("monograph_id", "pk"))
         new, changed, at = [], [], now()
@@ -161,6 +188,8 @@ def reindex_monographs(ids) -> None:
         entries = SearchEntry.objects.filter(monograph_id__in=list(live))
         _postgres_vectors(entries)
         _add_words(entries)
+        named_now = _name_words(entry.names for entry in new + changed)
+        _drop_words_no_longer_named({word: written for word, written in named_before.items() if word not in named_now})
 
 
 def on_content_changed(sender, monographs=(), drugs=(), **kwargs) -> None:

@@ -318,6 +318,10 @@ def monograph_detail(request, slug):
     else:
         monograph = get_object_or_404(Monograph.objects.select_related("drug", "topic"), slug=slug)
     if monograph.is_primary or monograph.topic_id is not None:  # read at the drug's or the topic's address
+        if live is None:
+            # Answered like a slug that was never used: a redirect would tell anyone that an unpublished
+            # monograph has this address, and the address of its drug or topic.
+            raise Http404("No published revision")
         return HttpResponsePermanentRedirect(monograph.get_absolute_url())
     return monograph_page(request, monograph, live)
 

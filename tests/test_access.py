@@ -4,7 +4,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from monographs.models import Drug, Monograph, Revision, WorkflowEvent
+from monographs.models import Drug, Monograph, Revision, Topic, WorkflowEvent
 from monographs.search import reindex_all
 
 from . import factories
@@ -88,6 +88,21 @@ def test_unpublished_content_never_leaks_from_public_urls(world, role):
             assert name not in body, (url, name)
     for monograph in world["private"]:
         assert client.get(f"/drugs/{monograph.drug.slug}/").status_code == 404
+
+
+def test_an_unpublished_monographs_own_address_answers_like_a_missing_one(world):
+    """/monographs/<slug>/ of a drug's primary monograph or a topic's level redirects to where it is read;
+    while nothing of it is live, that redirect would tell anyone the slug is taken, and by which drug or
+    topic."""
+    drug = factories.drug("Embargomab")
+    factories.monograph(drug, slug="embargo-plan", status=Revision.Status.DRAFT)
+    topic = Topic.objects.create(name="Secret procedure", slug="secret-procedure")
+    level = Monograph.objects.create(slug="secret-procedure-intro", kind="patient", topic=topic, level=1)
+    factories.revision(level, status=Revision.Status.APPROVED, title="Secret procedure")
+    missing = Client().get("/monographs/no-such-monograph/")
+    for url in ("/monographs/embargo-plan/", "/monographs/secret-procedure-intro/"):
+        response = Client().get(url)
+        assert (response.status_code, response.get("Location")) == (missing.status_code, None), url
 
 
 @pytest.mark.parametrize("role", ROLES)

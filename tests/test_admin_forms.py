@@ -4,6 +4,7 @@ from django.urls import reverse
 
 from monographs.models import Monograph, Revision
 
+from . import factories
 from .conftest import admin_form_data
 from .test_workflow import to_approved
 
@@ -35,21 +36,27 @@ def test_a_schedule_date_in_the_future_schedules(client, draft, alice, bob, caro
     assert draft.publish_at is not None and draft.publish_at.year == 2099
 
 
-def test_an_author_adds_a_comparison_table_through_the_change_form(client, draft, alice):
-    client.force_login(alice)
+def post_new_table(client, draft, slug: str, grid: str):
+    """The draft's change form as the browser has it, with one table added."""
     data = admin_form_data(client, change_url(draft))
     prefix = "comparisons"
     count = int(data[f"{prefix}-TOTAL_FORMS"])
     data[f"{prefix}-TOTAL_FORMS"] = count + 1
     data.update(
         {
-            f"{prefix}-{count}-slug": "dosing-intervals",
+            f"{prefix}-{count}-slug": slug,
             f"{prefix}-{count}-caption": "Dosing intervals",
-            f"{prefix}-{count}-grid": "| | Denosumab | Zoledronic acid |\n| Interval | 6 months | 12 months |",
+            f"{prefix}-{count}-grid": grid,
             f"{prefix}-{count}-footnotes": "",
         }
     )
-    response = client.post(change_url(draft), data)
+    return client.post(change_url(draft), data)
+
+
+def test_an_author_adds_a_comparison_table_through_the_change_form(client, draft, alice):
+    client.force_login(alice)
+    grid = "| | Denosumab | Zoledronic acid |\n| Interval | 6 months | 12 months |"
+    response = post_new_table(client, draft, "dosing-intervals", grid)
     assert response.status_code == 302, response.context["adminform"].form.errors if response.context else ""
     table = Revision.objects.get(pk=draft.pk).comparisons.get(slug="dosing-intervals")
     assert [s.label for s in table.subjects.all()] == ["Denosumab", "Zoledronic acid"]
@@ -57,6 +64,19 @@ def test_an_author_adds_a_comparison_table_through_the_change_form(client, draft
         ("Interval", ["6 months", "12 months"])
     ]
     assert table.subjects.get(position=1).drug == Monograph.objects.get(slug="denosumab").drug
+
+
+def test_a_table_cannot_take_the_address_of_another_monographs_table(client, draft, alice):
+    """/compare/<slug>/ shows one table: another monograph's draft must not take a live table's address."""
+    other = factories.monograph(factories.drug("Alendronic acid"))
+    factories.comparison(other.live_revision, "dosing-intervals", [other.drug])
+    client.force_login(alice)
+    response = post_new_table(client, draft, "dosing-intervals", "| | Denosumab |\n| Interval | 6 months |")
+    assert response.status_code == 200
+    assert "/compare/dosing-intervals/ is the address of a table of the monograph alendronic-acid" in (
+        response.content.decode()
+    )
+    assert not Revision.objects.get(pk=draft.pk).comparisons.filter(slug="dosing-intervals").exists()
 
 
 def test_publish_now_asks_for_confirmation_naming_the_revision(client, draft, alice, bob, carol):

@@ -188,3 +188,13 @@ def test_retiring_needs_a_publisher_a_reason_and_a_confirmation(web, client):
     assert Revision.objects.live().filter(monograph__drug=web["beta"]).count() == 2
     change_page = client.get(reverse("admin:monographs_drug_change", args=[web["beta"].pk])).content.decode()
     assert 'id="retire-drug"' in change_page
+
+
+def test_a_link_to_an_unpublished_primary_monographs_own_address_answers_404(web, client):
+    """/monographs/<slug>/ of a primary monograph redirects to the drug's page only while it is live."""
+    gamma = factories.monograph(factories.drug("Gammacillin"), body="See [betamab](/monographs/betamab/).")
+    linkgraph.rebuild_monograph(gamma)
+    expected = announced(linkgraph.if_unpublished([web["primary"]]))
+    assert expected["/monographs/betamab/"] == "404"
+    workflow.unpublish(web["primary"].live_revision, make_user("pam", "Publishers"), "Withdrawn")
+    check_site_answers(client, expected)

@@ -5,11 +5,12 @@ from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from monographs.models import Revision, SearchEntry, SearchWord
+from monographs import workflow
+from monographs.models import BrandName, Revision, SearchEntry, SearchWord
 from monographs.search import LIMIT, reindex_all, reindex_monograph, search
 
 from . import factories
-from .conftest import EXAMPLES
+from .conftest import EXAMPLES, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -286,3 +287,16 @@ def test_sqlite_keeps_fts5_tables_in_step_with_the_entries_by_triggers(db):
         assert cursor.fetchone() == (0,)
         cursor.execute("SELECT count(*) FROM monographs_searchname")
         assert cursor.fetchone() == (0,)
+
+
+def test_a_name_no_longer_live_is_never_suggested(seeded):
+    """ "Did you mean" offers only names of live pages: not an unpublished drug's, nor a brand taken off."""
+    gone = indexed(factories.monograph(factories.drug("Withdrawnumab", brands=["Retiredbrand"])))
+    assert search("withdrawnumb").suggestion == "Withdrawnumab"
+    BrandName.objects.filter(name="Retiredbrand").delete()
+    reindex_monograph(gone)
+    assert search("retiredbrnd").suggestion is None
+    assert search("withdrawnumb").suggestion == "Withdrawnumab"
+    workflow.unpublish(gone.live_revision, make_user("pam", "Publishers"), "Withdrawn for safety")
+    assert search("withdrawnumb").suggestion is None
+    assert search("prollia").suggestion == "Prolia"  # the others' words stay
