@@ -269,3 +269,31 @@ def test_a_long_table_kept_in_the_body_imports_row_by_row(write_source, client):
     assert not Comparison.objects.filter(revision__source_file="long_table.txt").exists()  # spanning: a body table
     table = _page(client, "pamidronate").select_one("div.body table")
     assert len(table.find_all("tr")) == 401 and table.find("a", string="clinic 399") is not None
+
+
+def test_a_format_b_list_right_under_its_paragraph_stays_a_list(write_source, client):
+    # The drug-reference site writes Markdown the CommonMark way: a list may start on the line after a
+    # paragraph.  Python-Markdown wants a blank line there, and without one read the items as more of the
+    # paragraph: "- Abdominal pain" as text.
+    source = write_source(
+        "b_risedronate.txt",
+        "---\ntitle: Risedronate\nis_banned: false\n---\n## **Side Effects**\n\n"
+        "Common side effects (1 in 100):\n- Abdominal pain\n- Dyspepsia\n  - heartburn\n\n"
+        "Take it:\n1. before breakfast\n2. with water\n\n"
+        "- Rare:\nlazy text of the item\n- Jaw problems\n",
+    )
+    call_command("import_sources", str(source), verbosity=0, stderr=StringIO())
+    body = _page(client, "risedronate").select_one("div.body")
+    assert body.find("p", string="Common side effects (1 in 100):") is not None
+    pain = body.find("li", string="Abdominal pain")
+    assert pain is not None and pain.find_next_sibling("li").find(string=re.compile("Dyspepsia")) is not None
+    assert body.find("li", string="heartburn").find_parent("li").find(string=re.compile("Dyspepsia")) is not None
+    assert [li.get_text() for li in body.find("p", string="Take it:").find_next_sibling("ol")("li")] == [
+        "before breakfast",
+        "with water",
+    ]
+    # A line that continues an item (CommonMark's lazy continuation) keeps the list whole.
+    rare = body.find("li", string=re.compile("Rare"))
+    assert _words(rare.get_text(" ")) == "Rare: lazy text of the item"
+    assert rare.find_next_sibling("li").get_text() == "Jaw problems"
+    assert "- " not in body.get_text()

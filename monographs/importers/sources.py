@@ -1098,6 +1098,8 @@ def _flag(warnings: Warnings, front: dict, key: str) -> bool | None:
 
 
 _ITEM = re.compile(r"^( *)(?:[*+-]|\d{1,9}[.)])(?:[ \t]|$)")
+# An item that may start a list under a paragraph's last line (CommonMark): a bullet or `1.`, not empty.
+_INTERRUPTS = re.compile(r"(?:[*+-]|1[.)])[ \t]+\S")
 
 
 def _reindent_lists(markdown: str) -> str:
@@ -1107,8 +1109,13 @@ def _reindent_lists(markdown: str) -> str:
     flattened into its parent.  Each item's depth is the number of open items whose marker lies to the
     left of it; a continuation line is indented to the depth of the items it sits under.  Already
     four-space Markdown comes out unchanged.
+
+    A list that starts on the line right under a paragraph (CommonMark lets a bullet, or a `1.`, interrupt
+    a paragraph) gets the blank line Python-Markdown needs, or its items would be read as more of the
+    paragraph's text.  A line that continues an item (no blank line before it) is not such a paragraph.
     """
     out, stack = [], []  # stack: the original indents of the open items' markers
+    paragraph = False  # the line before is text of a paragraph outside any list
     fence = ""  # the fence of the code block the line is in: its lines are copied as they are
     for line in markdown.split("\n"):
         stripped = line.lstrip(" ")
@@ -1123,8 +1130,13 @@ def _reindent_lists(markdown: str) -> str:
             continue
         if not stripped:
             out.append(line)
+            paragraph = False
             continue
         item = _ITEM.match(line)
+        if item and not stack and indent < 4 and paragraph and _INTERRUPTS.match(stripped):
+            out.append("")
+        after_blank = not out or not out[-1].strip()
+        paragraph = not item and indent < 4 and (paragraph or after_blank) and not _HEADING.match(stripped)
         if item and (stack or indent < 4):
             while stack and stack[-1] > indent:
                 stack.pop()
