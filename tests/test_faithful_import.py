@@ -297,3 +297,34 @@ def test_a_format_b_list_right_under_its_paragraph_stays_a_list(write_source, cl
     assert _words(rare.get_text(" ")) == "Rare: lazy text of the item"
     assert rare.find_next_sibling("li").get_text() == "Jaw problems"
     assert "- " not in body.get_text()
+
+
+def test_a_line_break_in_the_source_stays_a_line_break(write_source, client):
+    # <br> (format A) and a line ending in two spaces (format B) are the sources' line breaks: in an address,
+    # a dose per line, a table cell; tidying the converted Markdown must not strip them into spaces.
+    a = write_source(
+        "a_pamidronate.txt",
+        "---\ntitle: Pamidronate\n---\n<p>Infusion clinic<br>Guy's Hospital<br/>\n  Great Maze Pond</p>\n"
+        "<ul><li>Adults: 30 mg<br>Children: 1 mg/kg</li></ul>\n"
+        "<table><tr><th></th><th>Dose</th></tr><tr><td>Paget's disease</td><td>30 mg<br>weekly</td></tr></table>\n",
+    )
+    b = write_source(
+        "b_risedronate.txt",
+        "---\ntitle: Risedronate\nis_banned: false\n---\n## **Dosage**\n\nAdults: 5 mg daily  \nor 35 mg weekly\n",
+    )
+    call_command("import_sources", str(a), str(b), verbosity=0, stderr=StringIO())
+    body = _page(client, "pamidronate").select_one("div.body")
+    address = body.find(lambda tag: tag.name == "p" and "Infusion clinic" in tag.get_text())
+    assert [str(part).strip() for part in address.contents] == [
+        "Infusion clinic",
+        "<br/>",
+        "Guy's Hospital",
+        "<br/>",
+        "Great Maze Pond",
+    ]
+    assert body.find("li").find("br") is not None
+    assert str(body.find(lambda tag: tag.name == "td" and "30 mg" in tag.get_text())) == "<td>30 mg<br/>weekly</td>"
+    dose = (
+        _page(client, "risedronate").select_one("div.body").find(lambda tag: tag.name == "p" and "Adults" in tag.text)
+    )
+    assert dose.find("br") is not None and _words(dose.get_text(" ")) == "Adults: 5 mg daily or 35 mg weekly"

@@ -742,8 +742,10 @@ def _table_files(table: Tag, number: int, media: MediaReferences) -> None:
 
 
 def _cell_markdown(cell: Tag) -> str:
+    """A cell's content as one line of Markdown; a line break in it stays one, as `<br>`."""
     html = "".join(str(child) for child in cell.contents)
-    return " ".join(_SourceHTMLConverter().convert(html).split())
+    lines = re.split(r" {2}\n", _SourceHTMLConverter().convert(html).strip())
+    return "<br>".join(" ".join(line.split()) for line in lines)
 
 
 def _caption_for(table: Tag) -> tuple[str, Tag | None]:
@@ -937,7 +939,12 @@ def find_classes(text: str) -> list[str]:
 
 
 def _tidy_markdown(markdown: str) -> str:
-    lines = [line.rstrip() for line in markdown.splitlines()]
+    """Trailing spaces and runs of blank lines dropped, except the two spaces of a line break (`<br>`)."""
+    lines = markdown.splitlines()
+    lines = [
+        line.rstrip() + ("  " if line.endswith("  ") and line.strip() and following.strip() else "")
+        for line, following in zip(lines, [*lines[1:], ""], strict=True)
+    ]
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip() + "\n"
 
 
