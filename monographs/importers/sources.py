@@ -489,7 +489,7 @@ class _SourceHTMLConverter(MarkdownConverter):
         self.heading_offset = heading_offset
         self.media = media  # how file references are written (stored through --assets, or warned about)
         self.warnings = media.warnings if media else None
-        self.figures = self.videos = 0
+        self.figures = self.videos = self.frames = 0
         super().__init__(**options)
 
     def convert_hN(self, n, el, text, parent_tags):
@@ -625,6 +625,21 @@ class _SourceHTMLConverter(MarkdownConverter):
 
     def convert_figcaption(self, el, text, parent_tags):
         return text
+
+    def convert_iframe(self, el, text, parent_tags):
+        """A player embedded from another site (YouTube, Vimeo): no frame is shown here, so a link to it."""
+        self.frames += 1
+        where, src = f"iframe {self.frames}", (el.get("src") or "").strip()
+        parts = urlsplit(src)
+        if not (parts.scheme in ("http", "https") or (not parts.scheme and parts.netloc)):
+            if self.warnings is not None:
+                self.warnings.add(where, f"{src[:80]!r} is not another site's player; left out")
+            return ""
+        url = src if parts.scheme else f"https:{src}"
+        if self.warnings is not None:
+            self.warnings.add(where, f"an embedded player ({url[:80]}) is not shown here; kept as a link")
+        link = f"[{_markdown_alt(' '.join((el.get('title') or '').split()) or url)}]({_destination(url)})"
+        return link if "_inline" in parent_tags else f"\n\n{link}\n\n"
 
 
 _MEDIA_TYPE = re.compile(r"video/[a-z0-9.+-]+(?:;\s*codecs=\"?[\w.,\s-]+\"?)?", re.I)
