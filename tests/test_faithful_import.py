@@ -38,6 +38,12 @@ def _page(client, slug: str) -> BeautifulSoup:
     return BeautifulSoup(response.content, "html.parser")
 
 
+def _imported_body(client, source: Path, slug: str) -> BeautifulSoup:
+    """The body of drug `slug`'s page once `source` is imported."""
+    call_command("import_sources", str(source), verbosity=0, stderr=StringIO())
+    return _page(client, slug).select_one("div.body")
+
+
 def _words(text: str) -> str:
     return " ".join(text.split())
 
@@ -250,8 +256,7 @@ def test_a_table_inside_a_list_item_stays_in_the_item(write_source, client):
         "---\ntitle: Risedronate\n---\n<ul><li>Doses:<table><tr><th>Dose</th></tr><tr><td>35 mg weekly</td></tr>"
         "</table></li><li>Next item</li></ul>\n",
     )
-    call_command("import_sources", str(source), verbosity=0, stderr=StringIO())
-    body = _page(client, "risedronate").select_one("div.body")
+    body = _imported_body(client, source, "risedronate")
     cell = body.find("td", string="35 mg weekly")
     assert cell is not None and cell.find_parent("li").find(string=re.compile("Doses")) is not None
     assert body.find(string="Next item").find_parent("li").find_parent("ul") is cell.find_parent("ul")
@@ -282,8 +287,7 @@ def test_a_format_b_list_right_under_its_paragraph_stays_a_list(write_source, cl
         "Take it:\n1. before breakfast\n2. with water\n\n"
         "- Rare:\nlazy text of the item\n- Jaw problems\n",
     )
-    call_command("import_sources", str(source), verbosity=0, stderr=StringIO())
-    body = _page(client, "risedronate").select_one("div.body")
+    body = _imported_body(client, source, "risedronate")
     assert body.find("p", string="Common side effects (1 in 100):") is not None
     pain = body.find("li", string="Abdominal pain")
     assert pain is not None and pain.find_next_sibling("li").find(string=re.compile("Dyspepsia")) is not None
@@ -328,3 +332,22 @@ def test_a_line_break_in_the_source_stays_a_line_break(write_source, client):
         _page(client, "risedronate").select_one("div.body").find(lambda tag: tag.name == "p" and "Adults" in tag.text)
     )
     assert dose.find("br") is not None and _words(dose.get_text(" ")) == "Adults: 5 mg daily or 35 mg weekly"
+
+
+def test_a_link_whose_text_is_its_address_keeps_its_text(write_source, client):
+    # markdownify wrote such a link as an autolink, `<address>`, which Python-Markdown reads as an HTML tag
+    # unless the address starts with http: the sanitiser then removed the link and its words.
+    source = write_source(
+        "a_etidronate.txt",
+        "---\ntitle: Etidronate\n---\n"
+        '<p>Read <a href="/diagnosis/a-z/paget">/diagnosis/a-z/paget</a>, <a href="leaflet.pdf">leaflet.pdf</a>, '
+        '<a href="mailto:help@example.org">mailto:help@example.org</a> or '
+        '<a href="https://example.org/x">https://example.org/x</a>.</p>\n',
+    )
+    body = _imported_body(client, source, "etidronate")
+    assert [a.get_text() for a in body("a")] == [
+        "/diagnosis/a-z/paget",
+        "leaflet.pdf",
+        "mailto:help@example.org",
+        "https://example.org/x",
+    ]

@@ -486,6 +486,9 @@ class _SourceHTMLConverter(MarkdownConverter):
         options.setdefault("sup_symbol", "<sup>")
         options.setdefault("sub_symbol", "<sub>")
         options.setdefault("escape_misc", False)
+        # A link is `[text](address)` even when its text is its address: markdownify's `<address>` is an
+        # HTML tag to Python-Markdown unless the address starts with http, and the sanitiser drops it.
+        options.setdefault("autolinks", False)
         self.heading_offset = heading_offset
         self.media = media  # how file references are written (stored through --assets, or warned about)
         self.warnings = media.warnings if media else None
