@@ -10,6 +10,7 @@ answers leaked into questions, booleans written as text and the class sentence i
 import re
 from io import StringIO
 from pathlib import Path
+from urllib.parse import urljoin
 
 import pytest
 from bs4 import BeautifulSoup
@@ -351,3 +352,31 @@ def test_a_link_whose_text_is_its_address_keeps_its_text(write_source, client):
         "mailto:help@example.org",
         "https://example.org/x",
     ]
+
+
+def test_a_relative_link_to_another_page_of_the_site_leads_to_that_page(write_source, client):
+    # A page links its neighbours relatively ("bisphosphonates" beside ".../miscellaneous/zoledronate"). Read
+    # on this site as written, the link resolves against /drugs/zoledronic-acid/ and answers 404; read against
+    # the page's own source address, as the source site's browser did, it answers 301 to where that page is now.
+    prefix = "treatment/other/medication/miscellaneous"
+    zoledronic = write_source(
+        "a_zoledronic_acid.txt",
+        f"---\ntitle: Zoledronic acid\nuri: {prefix}/zoledronate\n---\n"
+        '<p>See <a href="alendronate">alendronate</a>, <a href="./alendronate#dose">its dose</a>, '
+        '<a href="../../surgery/reconstruction?print=1">surgery</a>, <a href="#top">the top</a> and '
+        '<a href="https://example.org/x">another site</a>.</p>\n',
+    )
+    alendronic = write_source(
+        "a_alendronic_acid.txt", f"---\ntitle: Alendronic acid\nuri: {prefix}/alendronate\n---\n<p>Text.</p>\n"
+    )
+    call_command("import_sources", str(zoledronic), str(alendronic), verbosity=0, stderr=StringIO())
+    page = client.get(Drug.objects.get(slug="zoledronic-acid").get_absolute_url())
+    links = [a["href"] for a in BeautifulSoup(page.content, "html.parser").select("div.body a")]
+    assert links == [
+        f"/{prefix}/alendronate",
+        f"/{prefix}/alendronate#dose",
+        "/treatment/other/surgery/reconstruction?print=1",
+        "#top",
+        "https://example.org/x",
+    ]
+    assert client.get(urljoin(page.wsgi_request.path, links[0])).url == "/drugs/alendronic-acid/"

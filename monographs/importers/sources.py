@@ -24,7 +24,7 @@ import re
 import stat
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 import nh3
 import yaml
@@ -745,6 +745,23 @@ def _merge_adjacent_emphasis(soup: BeautifulSoup) -> None:
             following = element.next_sibling
 
 
+def _site_absolute_links(soup: BeautifulSoup, base: str) -> None:
+    """Relative links to other pages of the source site (`alendronate`, `../surgery`) made site-absolute, read
+    against the page's own address as the source site's browser read them.
+
+    Left relative they would resolve against the page's address here (/drugs/x/) and lead nowhere; a
+    site-absolute source address answers 301 to where its page is now, and the link check sees it.
+    """
+    folder = base if base.endswith("/") else posixpath.dirname(base)
+    for link in soup.find_all("a", href=True):
+        parts = urlsplit(link["href"].strip())
+        if parts.scheme or parts.netloc or not parts.path or parts.path.startswith("/"):
+            continue  # another site, an address on this one already, or a fragment/query of this page
+        path = posixpath.normpath(posixpath.join("/", folder, parts.path))
+        path += "/" if parts.path.endswith("/") and path != "/" else ""
+        link["href"] = urlunsplit(("", "", path, parts.query, parts.fragment))
+
+
 def _table_files(table: Tag, number: int, media: MediaReferences) -> None:
     """A table's images refer to their stored files (a comparison's cells and a kept table keep them)."""
     for count, image in enumerate(table.find_all("img"), start=1):
@@ -976,6 +993,7 @@ def _parse_format_a(path, front, body, title, sha, meta, warnings: Warnings, ass
     media = MediaReferences(assets, warnings, "/" + uri.strip().strip("/") if isinstance(uri, str) else "/")
     _check_html_depth(path, soup)
     _merge_adjacent_emphasis(soup)
+    _site_absolute_links(soup, media.base)
     comparisons, used, kept = [], set(), {}
     for number, table in enumerate(soup.find_all("table"), start=1):
         if table.find_parent("table") is not None:
