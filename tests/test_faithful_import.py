@@ -10,6 +10,7 @@ answers leaked into questions, booleans written as text and the class sentence i
 import re
 from io import StringIO
 from pathlib import Path
+from urllib.parse import urljoin
 
 import pytest
 from bs4 import BeautifulSoup
@@ -36,6 +37,12 @@ def _page(client, slug: str) -> BeautifulSoup:
     response = client.get(Drug.objects.get(slug=slug).get_absolute_url())
     assert response.status_code == 200
     return BeautifulSoup(response.content, "html.parser")
+
+
+def _imported_body(client, source: Path, slug: str) -> BeautifulSoup:
+    """The body of drug `slug`'s page once `source` is imported."""
+    call_command("import_sources", str(source), verbosity=0, stderr=StringIO())
+    return _page(client, slug).select_one("div.body")
 
 
 def _words(text: str) -> str:
@@ -250,8 +257,7 @@ def test_a_table_inside_a_list_item_stays_in_the_item(write_source, client):
         "---\ntitle: Risedronate\n---\n<ul><li>Doses:<table><tr><th>Dose</th></tr><tr><td>35 mg weekly</td></tr>"
         "</table></li><li>Next item</li></ul>\n",
     )
-    call_command("import_sources", str(source), verbosity=0, stderr=StringIO())
-    body = _page(client, "risedronate").select_one("div.body")
+    body = _imported_body(client, source, "risedronate")
     cell = body.find("td", string="35 mg weekly")
     assert cell is not None and cell.find_parent("li").find(string=re.compile("Doses")) is not None
     assert body.find(string="Next item").find_parent("li").find_parent("ul") is cell.find_parent("ul")
@@ -269,3 +275,108 @@ def test_a_long_table_kept_in_the_body_imports_row_by_row(write_source, client):
     assert not Comparison.objects.filter(revision__source_file="long_table.txt").exists()  # spanning: a body table
     table = _page(client, "pamidronate").select_one("div.body table")
     assert len(table.find_all("tr")) == 401 and table.find("a", string="clinic 399") is not None
+
+
+def test_a_format_b_list_right_under_its_paragraph_stays_a_list(write_source, client):
+    # The drug-reference site writes Markdown the CommonMark way: a list may start on the line after a
+    # paragraph.  Python-Markdown wants a blank line there, and without one read the items as more of the
+    # paragraph: "- Abdominal pain" as text.
+    source = write_source(
+        "b_risedronate.txt",
+        "---\ntitle: Risedronate\nis_banned: false\n---\n## **Side Effects**\n\n"
+        "Common side effects (1 in 100):\n- Abdominal pain\n- Dyspepsia\n  - heartburn\n\n"
+        "Take it:\n1. before breakfast\n2. with water\n\n"
+        "- Rare:\nlazy text of the item\n- Jaw problems\n",
+    )
+    body = _imported_body(client, source, "risedronate")
+    assert body.find("p", string="Common side effects (1 in 100):") is not None
+    pain = body.find("li", string="Abdominal pain")
+    assert pain is not None and pain.find_next_sibling("li").find(string=re.compile("Dyspepsia")) is not None
+    assert body.find("li", string="heartburn").find_parent("li").find(string=re.compile("Dyspepsia")) is not None
+    assert [li.get_text() for li in body.find("p", string="Take it:").find_next_sibling("ol")("li")] == [
+        "before breakfast",
+        "with water",
+    ]
+    # A line that continues an item (CommonMark's lazy continuation) keeps the list whole.
+    rare = body.find("li", string=re.compile("Rare"))
+    assert _words(rare.get_text(" ")) == "Rare: lazy text of the item"
+    assert rare.find_next_sibling("li").get_text() == "Jaw problems"
+    assert "- " not in body.get_text()
+
+
+def test_a_line_break_in_the_source_stays_a_line_break(write_source, client):
+    # <br> (format A) and a line ending in two spaces (format B) are the sources' line breaks: in an address,
+    # a dose per line, a table cell; tidying the converted Markdown must not strip them into spaces.
+    a = write_source(
+        "a_pamidronate.txt",
+        "---\ntitle: Pamidronate\n---\n<p>Infusion clinic<br>Guy's Hospital<br/>\n  Great Maze Pond</p>\n"
+        "<ul><li>Adults: 30 mg<br>Children: 1 mg/kg</li></ul>\n"
+        "<table><tr><th></th><th>Dose</th></tr><tr><td>Paget's disease</td><td>30 mg<br>weekly</td></tr></table>\n",
+    )
+    b = write_source(
+        "b_risedronate.txt",
+        "---\ntitle: Risedronate\nis_banned: false\n---\n## **Dosage**\n\nAdults: 5 mg daily  \nor 35 mg weekly\n",
+    )
+    call_command("import_sources", str(a), str(b), verbosity=0, stderr=StringIO())
+    body = _page(client, "pamidronate").select_one("div.body")
+    address = body.find(lambda tag: tag.name == "p" and "Infusion clinic" in tag.get_text())
+    assert [str(part).strip() for part in address.contents] == [
+        "Infusion clinic",
+        "<br/>",
+        "Guy's Hospital",
+        "<br/>",
+        "Great Maze Pond",
+    ]
+    assert body.find("li").find("br") is not None
+    assert str(body.find(lambda tag: tag.name == "td" and "30 mg" in tag.get_text())) == "<td>30 mg<br/>weekly</td>"
+    dose = (
+        _page(client, "risedronate").select_one("div.body").find(lambda tag: tag.name == "p" and "Adults" in tag.text)
+    )
+    assert dose.find("br") is not None and _words(dose.get_text(" ")) == "Adults: 5 mg daily or 35 mg weekly"
+
+
+def test_a_link_whose_text_is_its_address_keeps_its_text(write_source, client):
+    # markdownify wrote such a link as an autolink, `<address>`, which Python-Markdown reads as an HTML tag
+    # unless the address starts with http: the sanitiser then removed the link and its words.
+    source = write_source(
+        "a_etidronate.txt",
+        "---\ntitle: Etidronate\n---\n"
+        '<p>Read <a href="/diagnosis/a-z/paget">/diagnosis/a-z/paget</a>, <a href="leaflet.pdf">leaflet.pdf</a>, '
+        '<a href="mailto:help@example.org">mailto:help@example.org</a> or '
+        '<a href="https://example.org/x">https://example.org/x</a>.</p>\n',
+    )
+    body = _imported_body(client, source, "etidronate")
+    assert [a.get_text() for a in body("a")] == [
+        "/diagnosis/a-z/paget",
+        "leaflet.pdf",
+        "mailto:help@example.org",
+        "https://example.org/x",
+    ]
+
+
+def test_a_relative_link_to_another_page_of_the_site_leads_to_that_page(write_source, client):
+    # A page links its neighbours relatively ("bisphosphonates" beside ".../miscellaneous/zoledronate"). Read
+    # on this site as written, the link resolves against /drugs/zoledronic-acid/ and answers 404; read against
+    # the page's own source address, as the source site's browser did, it answers 301 to where that page is now.
+    prefix = "treatment/other/medication/miscellaneous"
+    zoledronic = write_source(
+        "a_zoledronic_acid.txt",
+        f"---\ntitle: Zoledronic acid\nuri: {prefix}/zoledronate\n---\n"
+        '<p>See <a href="alendronate">alendronate</a>, <a href="./alendronate#dose">its dose</a>, '
+        '<a href="../../surgery/reconstruction?print=1">surgery</a>, <a href="#top">the top</a> and '
+        '<a href="https://example.org/x">another site</a>.</p>\n',
+    )
+    alendronic = write_source(
+        "a_alendronic_acid.txt", f"---\ntitle: Alendronic acid\nuri: {prefix}/alendronate\n---\n<p>Text.</p>\n"
+    )
+    call_command("import_sources", str(zoledronic), str(alendronic), verbosity=0, stderr=StringIO())
+    page = client.get(Drug.objects.get(slug="zoledronic-acid").get_absolute_url())
+    links = [a["href"] for a in BeautifulSoup(page.content, "html.parser").select("div.body a")]
+    assert links == [
+        f"/{prefix}/alendronate",
+        f"/{prefix}/alendronate#dose",
+        "/treatment/other/surgery/reconstruction?print=1",
+        "#top",
+        "https://example.org/x",
+    ]
+    assert client.get(urljoin(page.wsgi_request.path, links[0])).url == "/drugs/alendronic-acid/"

@@ -392,3 +392,31 @@ def test_a_dry_run_checks_the_assets_and_stores_none(media, site):
     assert "1 created" in out
     assert not Drug.objects.filter(slug="articaine").exists()
     assert [path for path in media.rglob("*") if path.is_file()] == []
+
+
+def test_a_video_embedded_from_another_site_is_a_link_and_a_warning_not_lost(media, write_source, client):
+    # The patient site embeds YouTube and Vimeo players as <iframe>s, which this site does not show (neither the
+    # allow-list nor the Content-Security-Policy let a frame in): they become links to the player, with a warning.
+    source = write_source(
+        "a_articaine.txt",
+        "---\ntitle: Articaine\n---\n<p>How the injection is given:</p>\n"
+        '<iframe width="560" height="315" src="https://www.youtube.com/embed/abcdEFGhij0" '
+        'title="Giving a nerve block" allowfullscreen></iframe>\n'
+        '<figure><iframe src="//player.vimeo.com/video/123"></iframe><figcaption>Video 2 The numb feeling'
+        "</figcaption></figure>\n"
+        '<iframe src="javascript:alert(1)"></iframe><p>After the video.</p>\n',
+    )
+    _out, err = run_import(source)
+    body = public_page(client).select_one("div.body")
+    youtube = body.find("a", href="https://www.youtube.com/embed/abcdEFGhij0")
+    assert youtube is not None and youtube.get_text() == "Giving a nerve block"
+    assert youtube.find_parent("p").find_previous_sibling("p").get_text() == "How the injection is given:"
+    vimeo = body.find("a", href="https://player.vimeo.com/video/123")
+    assert vimeo is not None and vimeo.get_text() == "https://player.vimeo.com/video/123"
+    assert vimeo.find_parent("p").find_next_sibling("p").get_text() == "Video 2 The numb feeling"  # its caption
+    assert "javascript" not in str(body) and body.find("iframe") is None
+    assert (
+        "iframe 1: an embedded player (https://www.youtube.com/embed/abcdEFGhij0) is not shown here; kept as a link"
+        in err
+    )
+    assert "iframe 3: 'javascript:alert(1)' is not another site's player; left out" in err

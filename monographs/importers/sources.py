@@ -24,7 +24,7 @@ import re
 import stat
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 import nh3
 import yaml
@@ -486,10 +486,13 @@ class _SourceHTMLConverter(MarkdownConverter):
         options.setdefault("sup_symbol", "<sup>")
         options.setdefault("sub_symbol", "<sub>")
         options.setdefault("escape_misc", False)
+        # A link is `[text](address)` even when its text is its address: markdownify's `<address>` is an
+        # HTML tag to Python-Markdown unless the address starts with http, and the sanitiser drops it.
+        options.setdefault("autolinks", False)
         self.heading_offset = heading_offset
         self.media = media  # how file references are written (stored through --assets, or warned about)
         self.warnings = media.warnings if media else None
-        self.figures = self.videos = 0
+        self.figures = self.videos = self.frames = 0
         super().__init__(**options)
 
     def convert_hN(self, n, el, text, parent_tags):
@@ -626,6 +629,21 @@ class _SourceHTMLConverter(MarkdownConverter):
     def convert_figcaption(self, el, text, parent_tags):
         return text
 
+    def convert_iframe(self, el, text, parent_tags):
+        """A player embedded from another site (YouTube, Vimeo): no frame is shown here, so a link to it."""
+        self.frames += 1
+        where, src = f"iframe {self.frames}", (el.get("src") or "").strip()
+        parts = urlsplit(src)
+        if not (parts.scheme in ("http", "https") or (not parts.scheme and parts.netloc)):
+            if self.warnings is not None:
+                self.warnings.add(where, f"{src[:80]!r} is not another site's player; left out")
+            return ""
+        url = src if parts.scheme else f"https:{src}"
+        if self.warnings is not None:
+            self.warnings.add(where, f"an embedded player ({url[:80]}) is not shown here; kept as a link")
+        link = f"[{_markdown_alt(' '.join((el.get('title') or '').split()) or url)}]({_destination(url)})"
+        return link if "_inline" in parent_tags else f"\n\n{link}\n\n"
+
 
 _MEDIA_TYPE = re.compile(r"video/[a-z0-9.+-]+(?:;\s*codecs=\"?[\w.,\s-]+\"?)?", re.I)
 # "Figure 3", "Fig. 2a:", "Image 1 –": a caption's label, not what the picture shows.
@@ -727,6 +745,23 @@ def _merge_adjacent_emphasis(soup: BeautifulSoup) -> None:
             following = element.next_sibling
 
 
+def _site_absolute_links(soup: BeautifulSoup, base: str) -> None:
+    """Relative links to other pages of the source site (`alendronate`, `../surgery`) made site-absolute, read
+    against the page's own address as the source site's browser read them.
+
+    Left relative they would resolve against the page's address here (/drugs/x/) and lead nowhere; a
+    site-absolute source address answers 301 to where its page is now, and the link check sees it.
+    """
+    folder = base if base.endswith("/") else posixpath.dirname(base)
+    for link in soup.find_all("a", href=True):
+        parts = urlsplit(link["href"].strip())
+        if parts.scheme or parts.netloc or not parts.path or parts.path.startswith("/"):
+            continue  # another site, an address on this one already, or a fragment/query of this page
+        path = posixpath.normpath(posixpath.join("/", folder, parts.path))
+        path += "/" if parts.path.endswith("/") and path != "/" else ""
+        link["href"] = urlunsplit(("", "", path, parts.query, parts.fragment))
+
+
 def _table_files(table: Tag, number: int, media: MediaReferences) -> None:
     """A table's images refer to their stored files (a comparison's cells and a kept table keep them)."""
     for count, image in enumerate(table.find_all("img"), start=1):
@@ -742,8 +777,10 @@ def _table_files(table: Tag, number: int, media: MediaReferences) -> None:
 
 
 def _cell_markdown(cell: Tag) -> str:
+    """A cell's content as one line of Markdown; a line break in it stays one, as `<br>`."""
     html = "".join(str(child) for child in cell.contents)
-    return " ".join(_SourceHTMLConverter().convert(html).split())
+    lines = re.split(r" {2}\n", _SourceHTMLConverter().convert(html).strip())
+    return "<br>".join(" ".join(line.split()) for line in lines)
 
 
 def _caption_for(table: Tag) -> tuple[str, Tag | None]:
@@ -937,7 +974,12 @@ def find_classes(text: str) -> list[str]:
 
 
 def _tidy_markdown(markdown: str) -> str:
-    lines = [line.rstrip() for line in markdown.splitlines()]
+    """Trailing spaces and runs of blank lines dropped, except the two spaces of a line break (`<br>`)."""
+    lines = markdown.splitlines()
+    lines = [
+        line.rstrip() + ("  " if line.endswith("  ") and line.strip() and following.strip() else "")
+        for line, following in zip(lines, [*lines[1:], ""], strict=True)
+    ]
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip() + "\n"
 
 
@@ -951,6 +993,7 @@ def _parse_format_a(path, front, body, title, sha, meta, warnings: Warnings, ass
     media = MediaReferences(assets, warnings, "/" + uri.strip().strip("/") if isinstance(uri, str) else "/")
     _check_html_depth(path, soup)
     _merge_adjacent_emphasis(soup)
+    _site_absolute_links(soup, media.base)
     comparisons, used, kept = [], set(), {}
     for number, table in enumerate(soup.find_all("table"), start=1):
         if table.find_parent("table") is not None:
@@ -1098,6 +1141,8 @@ def _flag(warnings: Warnings, front: dict, key: str) -> bool | None:
 
 
 _ITEM = re.compile(r"^( *)(?:[*+-]|\d{1,9}[.)])(?:[ \t]|$)")
+# An item that may start a list under a paragraph's last line (CommonMark): a bullet or `1.`, not empty.
+_INTERRUPTS = re.compile(r"(?:[*+-]|1[.)])[ \t]+\S")
 
 
 def _reindent_lists(markdown: str) -> str:
@@ -1107,8 +1152,13 @@ def _reindent_lists(markdown: str) -> str:
     flattened into its parent.  Each item's depth is the number of open items whose marker lies to the
     left of it; a continuation line is indented to the depth of the items it sits under.  Already
     four-space Markdown comes out unchanged.
+
+    A list that starts on the line right under a paragraph (CommonMark lets a bullet, or a `1.`, interrupt
+    a paragraph) gets the blank line Python-Markdown needs, or its items would be read as more of the
+    paragraph's text.  A line that continues an item (no blank line before it) is not such a paragraph.
     """
     out, stack = [], []  # stack: the original indents of the open items' markers
+    paragraph = False  # the line before is text of a paragraph outside any list
     fence = ""  # the fence of the code block the line is in: its lines are copied as they are
     for line in markdown.split("\n"):
         stripped = line.lstrip(" ")
@@ -1123,8 +1173,13 @@ def _reindent_lists(markdown: str) -> str:
             continue
         if not stripped:
             out.append(line)
+            paragraph = False
             continue
         item = _ITEM.match(line)
+        if item and not stack and indent < 4 and paragraph and _INTERRUPTS.match(stripped):
+            out.append("")
+        after_blank = not out or not out[-1].strip()
+        paragraph = not item and indent < 4 and (paragraph or after_blank) and not _HEADING.match(stripped)
         if item and (stack or indent < 4):
             while stack and stack[-1] > indent:
                 stack.pop()
