@@ -367,3 +367,33 @@ def test_a_dry_run_prints_the_report_and_writes_nothing(client, write_source, tm
     assert (row_counts(), SearchEntry.objects.count(), ContentGeneration.value()) == before
     call_command("import_sources", str(folder), "--skip-invalid", stdout=(real := StringIO()), stderr=StringIO())
     assert real.getvalue().splitlines()[:-1] == lines[:-1]  # what the dry run said the import would do
+
+
+def a_page_with_an_untitled_table(title: str, dose: str) -> str:
+    return (
+        f"---\ntitle: {title}\nuri: treatment/other/medication/{title.lower()}\n---\n<p>{title} is used in tests.</p>\n"
+        f"<table><tr><th></th><th>{title}</th></tr><tr><td>Dose</td><td>{dose}</td></tr></table>\n"
+    )
+
+
+def test_two_documents_tables_of_one_slug_get_addresses_of_their_own(client, write_source):
+    """/compare/<slug>/ shows one table: two pages whose tables both come in as `table-1` (no caption)
+    must not share it, or one drug's comparison link would show the other drug's table.  The first
+    keeps the slug; the other's is prefixed with its monograph's; a re-import changes neither."""
+    write_source("a.txt", a_page_with_an_untitled_table("Alphamab", "10 mg weekly"))
+    write_source("b.txt", a_page_with_an_untitled_table("Betamab", "900 mg daily"))
+    folder = write_source("c.txt", VALID_B).parent
+    call_command("import_sources", str(folder), verbosity=0)
+    alpha, beta = (Comparison.objects.get(revision__monograph__drug__name=name) for name in ("Alphamab", "Betamab"))
+    assert (alpha.slug, beta.slug) == ("table-1", "betamab-patient-information-table-1")
+    assert "[[comparison:betamab-patient-information-table-1]]" in beta.revision.body
+    assert "900 mg daily" in client.get("/compare/betamab-patient-information-table-1/").content.decode()
+    assert "10 mg weekly" in client.get("/compare/table-1/").content.decode()
+    assert "900 mg daily" in client.get(beta.revision.monograph.drug.get_absolute_url()).content.decode()
+    out = StringIO()
+    call_command("import_sources", str(folder), stdout=out)
+    assert "0 created, 0 updated, 3 unchanged" in out.getvalue()
+    (folder / "b.txt").write_text(a_page_with_an_untitled_table("Betamab", "800 mg daily"), encoding="utf-8")
+    call_command("import_sources", str(folder), verbosity=0)
+    live = Comparison.objects.live().get(revision__monograph__drug__name="Betamab")
+    assert live.slug == "betamab-patient-information-table-1" and live.revision != beta.revision

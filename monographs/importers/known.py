@@ -22,7 +22,7 @@ from django.utils.text import slugify
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
-from ..models import Alias, Author, BrandName, Drug, DrugClass, LegacyPath, Monograph, free_slug
+from ..models import Alias, Author, BrandName, Comparison, Drug, DrugClass, LegacyPath, Monograph, free_slug
 from .cleaning import is_misspelling
 
 
@@ -52,6 +52,9 @@ class Known:
         for drug_class in DrugClass.objects.all():
             self.add_class(drug_class)
         self._monograph_slugs = set(Monograph.objects.values_list("slug", flat=True))
+        self._tables = {}  # comparison slug -> pks of the monographs whose revisions have a table at it
+        for slug, monograph_id in Comparison.objects.values_list("slug", "revision__monograph_id"):
+            self._tables.setdefault(slug, set()).add(monograph_id)
         self._source_keys = dict(Monograph.objects.filter(source_key__isnull=False).values_list("source_key", "pk"))
         self._monographs = {}  # source key -> Monograph: those created or asked for in this batch
         self.legacy = dict(LegacyPath.objects.values_list("path", "monograph_id"))  # path -> monograph pk
@@ -205,6 +208,23 @@ class Known:
     def is_new(self, monograph: Monograph) -> bool:
         """Created by this batch: no revision of it existed before."""
         return monograph.pk in self._new
+
+    def table_slugs(self, monograph: Monograph, slugs: list[str]) -> dict[str, str]:
+        """Addresses (`/compare/<slug>/`) for the tables of a new revision of `monograph`, by the slugs its
+        document gives them.  A slug is one document's own (`table-1`, or its caption's: `dosing`), and
+        /compare/<slug>/ shows one table: a slug another monograph's table has already is prefixed with
+        this monograph's slug (`alendronic-acid-dosing`, then `-2`…), and keeps that address in the
+        monograph's later revisions.  The first monograph to use a slug keeps it."""
+        chosen = {}
+
+        def taken(address: str) -> bool:
+            return bool(self._tables.get(address, set()) - {monograph.pk}) or address in chosen.values()
+
+        for slug in slugs:
+            address = free_slug(f"{monograph.slug}-{slug}".replace("_", "-"), taken) if taken(slug) else slug
+            chosen[slug] = address
+            self._tables.setdefault(address, set()).add(monograph.pk)
+        return chosen
 
     def author(self, name: str) -> Author:
         slug = slugify(name) or "author"

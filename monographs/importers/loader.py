@@ -39,7 +39,16 @@ from ..models import (
 from ..signals import announce
 from .assets import AssetLibrary
 from .known import Known
-from .sources import FORMAT_B, FORMAT_LABELS, ParsedDocument, SourceError, iter_source_paths, parse_document
+from .sources import (
+    EMBED_MARKER,
+    EMBED_PATTERN,
+    FORMAT_B,
+    FORMAT_LABELS,
+    ParsedDocument,
+    SourceError,
+    iter_source_paths,
+    parse_document,
+)
 from .topics import topic_monograph, topic_page
 
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
@@ -193,9 +202,9 @@ def write_table(
     )
 
 
-def _comparison(revision: Revision, parsed, known: Known) -> None:
+def _comparison(revision: Revision, parsed, known: Known, slug: str) -> None:
     comparison = Comparison.objects.create(
-        revision=revision, slug=parsed.slug, caption=parsed.caption[:500], footnotes=parsed.footnotes
+        revision=revision, slug=slug, caption=parsed.caption[:500], footnotes=parsed.footnotes
     )
     write_table(comparison, parsed.subjects, list(zip(parsed.attributes, parsed.cells, strict=True)), known)
 
@@ -238,6 +247,17 @@ def _first_review(doc: ParsedDocument) -> dt.date:
     return add_months(_changed_at(doc).date(), Monograph._meta.get_field("review_interval_months").default)
 
 
+def _with_table_slugs(body: str, slugs: dict[str, str]) -> str:
+    """`body` with its tables' markers (`[[comparison:slug]]`) naming the addresses given in `slugs`."""
+    return EMBED_PATTERN.sub(lambda match: EMBED_MARKER.format(slug=slugs.get(match[1], match[1])), body)
+
+
+def _tables_unnamed(body: str) -> str:
+    """`body` without its tables' slugs: a document's tables may have been given other addresses when
+    it was imported (Known.table_slugs), and that is no change of the document."""
+    return EMBED_PATTERN.sub(EMBED_MARKER.format(slug=""), body)
+
+
 def _unchanged(doc: ParsedDocument, known: Known) -> bool:
     """Whether `doc` is what its monograph's last imported revision was imported from (same file, same
     body): the live one, or one that editors have since replaced with their own or taken off the site."""
@@ -245,7 +265,11 @@ def _unchanged(doc: ParsedDocument, known: Known) -> bool:
     if monograph is None:
         return False
     last = monograph.revisions.exclude(source_sha256="").order_by("-number").first()
-    return last is not None and last.source_sha256 == doc.sha256 and last.body == doc.body
+    return (
+        last is not None
+        and last.source_sha256 == doc.sha256
+        and _tables_unnamed(last.body) == _tables_unnamed(doc.body)
+    )
 
 
 def _taken_off(doc: ParsedDocument, monograph: Monograph) -> None:
@@ -307,6 +331,7 @@ def _write(doc: ParsedDocument, report: ImportReport, changed: set, known: Known
     # is the same fixture); any later one goes live now, here: readers, the feed and the sitemap see the
     # change, and the source's date stays the revision's `updated_at` ("updated at source").
     went_live = changed_at if first or not monograph.revisions.exists() else now()
+    tables = known.table_slugs(monograph, [parsed.slug for parsed in doc.comparisons])
     credits = [(Credit.Role.AUTHOR, known.author(name), None) for name in doc.authors] + [
         (Credit.Role.PROOF_READER, known.author(name), changed_at) for name in doc.proof_readers
     ]
@@ -319,7 +344,7 @@ def _write(doc: ParsedDocument, report: ImportReport, changed: set, known: Known
         credits=credits,
         title=doc.title,
         summary=doc.summary,
-        body=doc.body,
+        body=_with_table_slugs(doc.body, tables),
         change_note="Imported from the source site",  # readers see change notes; the file name is provenance
         created_at=doc.created_at or changed_at,
         updated_at=changed_at,
@@ -336,7 +361,7 @@ def _write(doc: ParsedDocument, report: ImportReport, changed: set, known: Known
         for position, (q, a) in enumerate(doc.faqs, start=1)
     )
     for parsed in doc.comparisons:
-        _comparison(revision, parsed, known)
+        _comparison(revision, parsed, known, tables[parsed.slug])
     if monograph.next_review is None or live is not None:
         monograph.next_review = add_months(changed_at.date(), monograph.review_interval_months)
         monograph.save(update_fields=["next_review"])
