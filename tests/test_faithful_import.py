@@ -380,3 +380,19 @@ def test_a_relative_link_to_another_page_of_the_site_leads_to_that_page(write_so
         "https://example.org/x",
     ]
     assert client.get(urljoin(page.wsgi_request.path, links[0])).url == "/drugs/alendronic-acid/"
+
+
+def test_an_faq_answer_written_with_line_breaks_keeps_its_list(client, write_source):
+    """A literal block (or a quoted string with \\n) keeps the answer's lines: a list in it is a list on
+    the page, not “Common side effects: - nausea - headache” run into one line."""
+    source = write_source(
+        "faq.txt",
+        "---\ntitle: Listamab\nfaqs:\n  - q: What are the side effects?\n    a: |-\n"
+        "      Common side effects:\n      - nausea\n        that passes\n      - headache\n\n"
+        "      See a doctor if they last.\n---\n## Usage\n\nListamab is used in tests.\n",
+    )
+    call_command("import_sources", str(source), verbosity=0)
+    answer = _page(client, "listamab").select_one("details .answer")
+    assert answer is not None
+    assert [_words(li.get_text()) for li in answer.select("li")] == ["nausea that passes", "headache"]
+    assert "See a doctor if they last." in answer.get_text()

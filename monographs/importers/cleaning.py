@@ -124,10 +124,40 @@ def _strip_unbalanced_emphasis(text: str) -> str:
     return text.strip()
 
 
-def _unwrap(text: str) -> str:
-    """YAML folded scalars keep soft line breaks; an FAQ is one paragraph, so join the lines."""
-    paragraphs = [" ".join(p.split()) for p in re.split(r"\n\s*\n", text.strip())]
-    return "\n\n".join(p for p in paragraphs if p)
+# A line that starts a list item: a bullet or a number, then the item's text.
+_LIST_ITEM = re.compile(r"(?:[*+-]|\d{1,9}[.)])\s+\S")
+
+
+def _unwrap(text: str, lists: bool = False) -> str:
+    """YAML folded scalars keep soft line breaks; an FAQ is one paragraph, so join the lines.
+
+    With `lists`, a line that starts a list item stays one (an answer written as a literal block or a
+    quoted string keeps its line breaks: “Common side effects:” then a line per effect), with the blank
+    line Markdown needs between the text and the list; the lines after an item continue it."""
+    blocks = []  # Markdown blocks: a paragraph's text, or a list's items one per line
+    for paragraph in re.split(r"\n\s*\n", text.strip()):
+        lines = [words for words in (" ".join(line.split()) for line in paragraph.split("\n")) if words]
+        if not lines:
+            continue
+        if not lists or not any(_LIST_ITEM.match(line) for line in lines):
+            blocks.append(" ".join(lines))
+            continue
+        runs = []  # [is a list item, its text]: an item or a paragraph goes on until the next item starts
+        for line in lines:
+            if _LIST_ITEM.match(line) or not runs:
+                runs.append([bool(_LIST_ITEM.match(line)), line])
+            else:
+                runs[-1][1] += " " + line
+        items = []
+        for is_item, run in runs:
+            if is_item:
+                items.append(run)
+                continue
+            blocks.append(run)
+        # The text before the first item is its own paragraph; the items, one block.
+        if items:
+            blocks.append("\n".join(items))
+    return "\n\n".join(blocks)
 
 
 # An answer leaked inline, right after the question mark: "…paracetamol?** A:** Yes, …".
@@ -153,7 +183,7 @@ def clean_question(text: str) -> str:
 def clean_answer(text: str) -> str:
     """Drop a leading `A:**` / `**A:**` and unpaired `**`; real emphasis inside stays."""
     text = _ANSWER_LEAD.sub("", text.strip())
-    return _unwrap(_strip_unbalanced_emphasis(text))
+    return _unwrap(_strip_unbalanced_emphasis(text), lists=True)
 
 
 _NAME_SEPARATORS = re.compile(r"\s*(?:,|&|\+|;|\band\b|\bund\b)\s*", re.IGNORECASE)
