@@ -18,7 +18,7 @@ from PIL import Image
 from monographs.importers import assets as assets_module
 from monographs.importers.sources import WARNINGS_KEY, alt_text
 from monographs.links import broken_links
-from monographs.models import Drug, Revision
+from monographs.models import Comparison, Drug, Revision
 from monographs.rendering import render_markdown
 
 from .conftest import EXAMPLES, make_user
@@ -420,3 +420,27 @@ def test_a_video_embedded_from_another_site_is_a_link_and_a_warning_not_lost(med
         in err
     )
     assert "iframe 3: 'javascript:alert(1)' is not another site's player; left out" in err
+
+
+def test_a_player_embedded_in_a_table_is_a_link_and_a_warning_too(media, write_source, client):
+    """A kept table's HTML goes through the sanitiser, which keeps no frame: the player vanished from its
+    cell without a word.  In a kept table and in a comparison's cell it is a link, as in the body."""
+    tables = [
+        '<table><tr><th colspan="2">Videos</th></tr><tr><td>How to inject</td>'
+        '<td><iframe src="https://www.youtube.com/embed/abc" title="Injection video"></iframe></td></tr></table>',
+        "<table><tr><th></th><th>Articaine</th></tr><tr><td>Video</td>"
+        '<td><iframe src="//player.vimeo.com/video/1"></iframe></td></tr>'
+        '<tr><td>Other</td><td><iframe src="javascript:alert(1)"></iframe></td></tr></table>',
+    ]
+    source = write_source("a_articaine.txt", "\n".join(["---\ntitle: Articaine\n---\n<p>Videos.</p>", *tables, ""]))
+    _out, err = run_import(source)
+    kept = public_page(client).select_one("div.body table")
+    link = kept.find("a", href="https://www.youtube.com/embed/abc")
+    assert link is not None and link.get_text() == "Injection video"
+    assert "table 1, iframe 1: an embedded player (https://www.youtube.com/embed/abc) is not shown here" in err
+    comparison = Comparison.objects.get()
+    assert comparison.subjects.get().cells.get(attribute__label="Video").text == (
+        "[https://player.vimeo.com/video/1](https://player.vimeo.com/video/1)"
+    )
+    assert comparison.subjects.get().cells.get(attribute__label="Other").text == ""
+    assert "table 2, iframe 2: 'javascript:alert(1)' is not another site's player; left out" in err

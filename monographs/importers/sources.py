@@ -633,16 +633,28 @@ class _SourceHTMLConverter(MarkdownConverter):
         """A player embedded from another site (YouTube, Vimeo): no frame is shown here, so a link to it."""
         self.frames += 1
         where, src = f"iframe {self.frames}", (el.get("src") or "").strip()
-        parts = urlsplit(src)
-        if not (parts.scheme in ("http", "https") or (not parts.scheme and parts.netloc)):
+        url = _player_url(src)
+        if url is None:
             if self.warnings is not None:
                 self.warnings.add(where, f"{src[:80]!r} is not another site's player; left out")
             return ""
-        url = src if parts.scheme else f"https:{src}"
         if self.warnings is not None:
             self.warnings.add(where, f"an embedded player ({url[:80]}) is not shown here; kept as a link")
-        link = f"[{_markdown_alt(' '.join((el.get('title') or '').split()) or url)}]({_destination(url)})"
+        link = f"[{_markdown_alt(_player_title(el) or url)}]({_destination(url)})"
         return link if "_inline" in parent_tags else f"\n\n{link}\n\n"
+
+
+def _player_url(src: str) -> str | None:
+    """The address of a player embedded from another site (an <iframe>'s src, `//host/…` read as https), or
+    None when it is not one."""
+    parts = urlsplit(src)
+    if parts.scheme in ("http", "https"):
+        return src
+    return f"https:{src}" if not parts.scheme and parts.netloc else None
+
+
+def _player_title(frame: Tag) -> str:
+    return " ".join((frame.get("title") or "").split())
 
 
 _MEDIA_TYPE = re.compile(r"video/[a-z0-9.+-]+(?:;\s*codecs=\"?[\w.,\s-]+\"?)?", re.I)
@@ -774,6 +786,18 @@ def _table_files(table: Tag, number: int, media: MediaReferences) -> None:
     for video in table.find_all("video"):
         media.warnings.add(f"table {number}", "a video in a table is not kept (only its caption around it)")
         video.decompose()
+    for count, frame in enumerate(table.find_all("iframe"), start=1):
+        # As in the body (convert_iframe): the sanitiser keeps no frame, so a link to the player, or nothing.
+        where, src = f"table {number}, iframe {count}", (frame.get("src") or "").strip()
+        url = _player_url(src)
+        if url is None:
+            media.warnings.add(where, f"{src[:80]!r} is not another site's player; left out")
+            frame.decompose()
+            continue
+        media.warnings.add(where, f"an embedded player ({url[:80]}) is not shown here; kept as a link")
+        anchor = Tag(name="a", attrs={"href": url})
+        anchor.string = _player_title(frame) or url
+        frame.replace_with(anchor)
 
 
 def _cell_markdown(cell: Tag) -> str:
