@@ -396,3 +396,20 @@ def test_an_faq_answer_written_with_line_breaks_keeps_its_list(client, write_sou
     assert answer is not None
     assert [_words(li.get_text()) for li in answer.select("li")] == ["nausea that passes", "headache"]
     assert "See a doctor if they last." in answer.get_text()
+
+
+def test_a_wrapped_answer_line_that_starts_with_a_number_is_not_a_list(client, write_source):
+    """As in the body (CommonMark): only a bullet or `1.` starts a list under a paragraph's line; a line
+    of wrapped text that starts with a year ("2010. It…") is more of the paragraph, not a list item that
+    would lose its number."""
+    source = write_source(
+        "faq.txt",
+        "---\ntitle: Listamab\nfaqs:\n  - q: When was it approved?\n    a: |-\n"
+        "      It was first approved in the year\n      2010. It is given every six months.\n"
+        "  - q: How is it taken?\n    a: |-\n      In three steps:\n      1. wash\n      2. inject\n"
+        "---\n## Usage\n\nListamab is used in tests.\n",
+    )
+    call_command("import_sources", str(source), verbosity=0)
+    first, second = _page(client, "listamab").select("details .answer")
+    assert first.select("li") == [] and "in the year 2010. It is given" in _words(first.get_text())
+    assert [_words(li.get_text()) for li in second.select("li")] == ["wash", "inject"]

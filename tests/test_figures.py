@@ -387,6 +387,28 @@ def test_images_in_tables_come_in_too(media, site, write_source, client):
         assert fetch(client, image["src"])[0].status_code == 200
 
 
+def test_a_re_import_with_a_tables_missing_file_found_publishes_the_table_with_it(media, site, write_source, client):
+    """A file in a comparison's cell changes the cell, not the body (which holds only the table's marker): the
+    re-import that finds it must not call the document unchanged."""
+    (site / "images" / "species").mkdir()
+    path = write_source(
+        "a_nystatin.txt",
+        "---\ntitle: Nystatin\nuri: treatment/other/medication/nystatin\n---\n<p>Antifungal.</p>"
+        "<table><tr><th></th><th>Nystatin</th><th>Fluconazole</th></tr>"
+        '<tr><td>Looks like</td><td><img src="/images/species/candida.png" alt="Candida colonies"></td>'
+        "<td>white patches</td></tr></table>\n",
+    )
+    run_import(path, "--assets", site)
+    (site / "images" / "species" / "candida.png").write_bytes(image_bytes())
+    out, _err = run_import(path, "--assets", site)
+    assert "1 updated" in out
+    table = Comparison.objects.get(revision__status=Revision.Status.PUBLISHED)
+    image = BeautifulSoup(client.get(table.get_absolute_url()).content, "html.parser").find("main").find("img")
+    assert image is not None and fetch(client, image["src"])[0].status_code == 200
+    out, _err = run_import(path, "--assets", site)
+    assert "1 unchanged" in out
+
+
 def test_a_dry_run_checks_the_assets_and_stores_none(media, site):
     out, err = run_import(CORPUS, "--assets", site, "--dry-run")
     assert "1 created" in out

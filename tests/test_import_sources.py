@@ -397,3 +397,19 @@ def test_two_documents_tables_of_one_slug_get_addresses_of_their_own(client, wri
     call_command("import_sources", str(folder), verbosity=0)
     live = Comparison.objects.live().get(revision__monograph__drug__name="Betamab")
     assert live.slug == "betamab-patient-information-table-1" and live.revision != beta.revision
+
+
+def test_a_table_whose_caption_has_an_underscore_is_shown_in_its_page(client, write_source):
+    """slugify keeps `_`, which the body's marker cannot hold (markdownify writes it `\\_`, and the embed
+    pattern takes letters, digits and hyphens): the page showed “[[comparison:dose\\_a]]” instead of the table."""
+    source = write_source(
+        "a.txt",
+        "---\ntitle: Alphamab\nuri: treatment/other/medication/alphamab\n---\n<p>Alphamab is used in tests.</p>\n"
+        "<table><caption>Dose_A</caption><tr><th></th><th>Alphamab</th></tr><tr><td>Dose</td><td>10 mg weekly</td>"
+        "</tr></table>\n",
+    )
+    call_command("import_sources", str(source), verbosity=0)
+    table = Comparison.objects.get()
+    assert f"[[comparison:{table.slug}]]" in table.revision.body
+    page = client.get("/drugs/alphamab/").content.decode()
+    assert "[[comparison" not in page and "10 mg weekly" in page

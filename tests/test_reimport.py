@@ -299,3 +299,17 @@ def test_editors_own_revision_stands_when_the_unchanged_source_comes_in_again(se
     with pytest.raises(CommandError, match="re-importing would replace editorial work"):
         call_command("import_sources", str(seed_b_with_a_new_brand(tmp_path)), verbosity=0)
     assert Revision.objects.live().get(monograph__slug="denosumab") == ours
+
+
+def test_a_source_whose_faqs_now_come_out_otherwise_is_re_imported(seeded):
+    """An import compares the FAQs it would write too, not only the body: a fix to how answers are read
+    (an answer's list kept) reaches a monograph when its unchanged file comes in again."""
+    live = Revision.objects.live().get(monograph__slug="denosumab")
+    faq = live.faqs.first()
+    faq.answer = " ".join(faq.answer.split())  # as an importer that joined an answer's lines wrote it
+    faq.answer += " (as an older importer wrote it)"
+    faq.save()
+    out = StringIO()
+    call_command("import_sources", str(SEED_B), stdout=out)
+    assert "0 created, 1 updated, 0 unchanged" in out.getvalue()
+    assert "older importer" not in Revision.objects.live().get(monograph__slug="denosumab").faqs.first().answer

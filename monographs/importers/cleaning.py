@@ -126,6 +126,9 @@ def _strip_unbalanced_emphasis(text: str) -> str:
 
 # A line that starts a list item: a bullet or a number, then the item's text.
 _LIST_ITEM = re.compile(r"(?:[*+-]|\d{1,9}[.)])\s+\S")
+# An item that may start a list under a paragraph's line (CommonMark): a bullet or `1.`; "2010. It was…"
+# on a wrapped line is more of the paragraph.
+_LIST_START = re.compile(r"(?:[*+-]|1[.)])\s+\S")
 
 
 def _unwrap(text: str, lists: bool = False) -> str:
@@ -144,8 +147,10 @@ def _unwrap(text: str, lists: bool = False) -> str:
             continue
         runs = []  # [is a list item, its text]: an item or a paragraph goes on until the next item starts
         for line in lines:
-            if _LIST_ITEM.match(line) or not runs:
-                runs.append([bool(_LIST_ITEM.match(line)), line])
+            in_list = bool(runs) and runs[-1][0]
+            is_item = bool(_LIST_ITEM.match(line)) and (not runs or in_list or bool(_LIST_START.match(line)))
+            if is_item or not runs:
+                runs.append([is_item, line])
             else:
                 runs[-1][1] += " " + line
         items = []

@@ -260,7 +260,8 @@ def _tables_unnamed(body: str) -> str:
 
 def _unchanged(doc: ParsedDocument, known: Known) -> bool:
     """Whether `doc` is what its monograph's last imported revision was imported from (same file, same
-    body): the live one, or one that editors have since replaced with their own or taken off the site."""
+    body, FAQs and tables): the live one, or one that editors have since replaced with their own or taken
+    off the site."""
     monograph = known.monograph(doc.source_key)
     if monograph is None:
         return False
@@ -269,7 +270,57 @@ def _unchanged(doc: ParsedDocument, known: Known) -> bool:
         last is not None
         and last.source_sha256 == doc.sha256
         and _tables_unnamed(last.body) == _tables_unnamed(doc.body)
+        and list(last.faqs.values_list("question", "answer")) == [tuple(faq) for faq in doc.faqs]
+        and (not doc.comparisons or _tables_of(last) == _tables_of_document(doc))
     )
+
+
+def _tables_of_document(doc: ParsedDocument) -> list[tuple]:
+    """The content of `doc`'s tables, in the order of its body's markers, as `_comparison` writes it."""
+    parsed = {table.slug: table for table in doc.comparisons}
+    return [
+        (
+            parsed[slug].caption[:500],
+            parsed[slug].footnotes,
+            list(parsed[slug].subjects),
+            [(label, list(cells)) for label, cells in zip(parsed[slug].attributes, parsed[slug].cells, strict=True)],
+        )
+        for slug in EMBED_PATTERN.findall(doc.body)
+        if slug in parsed
+    ]
+
+
+def _tables_of(revision: Revision) -> list[tuple]:
+    """The content of `revision`'s tables, as `_tables_of_document` gives a document's (four queries): a
+    file a cell refers to found this time (--assets) changes the cell, not the body."""
+    tables = {
+        pk: (slug, caption, footnotes, [], [])
+        for pk, slug, caption, footnotes in revision.comparisons.values_list("pk", "slug", "caption", "footnotes")
+    }
+    for comparison_id, label in (
+        ComparisonSubject.objects.filter(comparison__revision=revision)
+        .order_by("comparison_id", "position")
+        .values_list("comparison_id", "label")
+    ):
+        tables[comparison_id][3].append(label)
+    rows = {}
+    for pk, comparison_id, label in (
+        ComparisonAttribute.objects.filter(comparison__revision=revision)
+        .order_by("comparison_id", "position")
+        .values_list("pk", "comparison_id", "label")
+    ):
+        rows[pk] = (label, [])
+        tables[comparison_id][4].append(rows[pk])
+    for attribute_id, text in (
+        ComparisonCell.objects.filter(attribute__comparison__revision=revision)
+        .order_by("attribute_id", "subject__position")
+        .values_list("attribute_id", "text")
+    ):
+        rows[attribute_id][1].append(text)
+    by_slug = {
+        slug: (caption, footnotes, subjects, cells) for slug, caption, footnotes, subjects, cells in tables.values()
+    }
+    return [by_slug[slug] for slug in EMBED_PATTERN.findall(revision.body) if slug in by_slug]
 
 
 def _taken_off(doc: ParsedDocument, monograph: Monograph) -> None:
@@ -294,8 +345,8 @@ def _write(doc: ParsedDocument, report: ImportReport, changed: set, known: Known
     # ban and brands: what editors did in drugref since (a brand removed, a class renamed, the drug
     # renamed, a revision of their own published, the monograph unpublished: each signed off by a second
     # person) stands, and a batch of unchanged documents announces nothing, so no cached page goes stale.
-    # (The same source gives another body when a file it refers to was found this time, --assets: that
-    # is a change.)
+    # (The same source gives another body or table cell when a file it refers to was found this time,
+    # --assets: that is a change.)
     if _unchanged(doc, known):
         report.unchanged.append(doc.filename)
         return

@@ -903,7 +903,8 @@ def _table_to_comparison(table: Tag, number: int, used: set[str], grid, warnings
     caption, caption_el = _caption_for(table)
     footnotes, footnote_el = _footnote_for(table)
     slug_text = re.sub(r"^(Table|Comparison)\s*\d*[.:]?\s*", "", caption, flags=re.IGNORECASE) or caption
-    base = slugify(slug_text)[:80].strip("-") or f"table-{number}"
+    # A marker holds letters, digits and hyphens (EMBED_PATTERN): slugify keeps `_`, so it becomes `-`.
+    base = slugify(slug_text).replace("_", "-")[:80].strip("-") or f"table-{number}"
     slug, n = base, 1
     while slug in used:
         n += 1
