@@ -313,3 +313,16 @@ def test_a_source_whose_faqs_now_come_out_otherwise_is_re_imported(seeded):
     call_command("import_sources", str(SEED_B), stdout=out)
     assert "0 created, 1 updated, 0 unchanged" in out.getvalue()
     assert "older importer" not in Revision.objects.live().get(monograph__slug="denosumab").faqs.first().answer
+
+
+def test_a_new_reading_of_the_same_file_is_no_conflict_with_editors_work(seeded, tmp_path):
+    """A newer importer may make another body of the same source file (here: as if the body read before
+    had been otherwise).  Where editors have their own revision live, or took the monograph off the site,
+    that is no change at the source: "unchanged", not a conflict that stops the nightly batch."""
+    ours = publish_new_dose()
+    imported = Revision.objects.filter(monograph__slug="denosumab").exclude(source_sha256="").get()
+    Revision.objects.filter(pk=imported.pk).update(body=imported.body + "\nAs an older importer read it.\n")
+    out = StringIO()
+    call_command("import_sources", str(SEED_B), stdout=out)
+    assert "0 created, 0 updated, 1 unchanged" in out.getvalue()
+    assert Revision.objects.live().get(monograph__slug="denosumab") == ours

@@ -260,16 +260,21 @@ def _tables_unnamed(body: str) -> str:
 
 def _unchanged(doc: ParsedDocument, known: Known) -> bool:
     """Whether `doc` is what its monograph's last imported revision was imported from (same file, same
-    body, FAQs and tables): the live one, or one that editors have since replaced with their own or taken
-    off the site."""
+    body, FAQs and tables).
+
+    When editors have since replaced that revision with their own or taken the monograph off the site,
+    the same file is enough: what this importer now makes of it (a newer converter, a file found with
+    --assets) is no change at the source, and must not stop the batch as a conflict with their work."""
     monograph = known.monograph(doc.source_key)
     if monograph is None:
         return False
     last = monograph.revisions.exclude(source_sha256="").order_by("-number").first()
+    if last is None or last.source_sha256 != doc.sha256:
+        return False
+    if last.status != Revision.Status.PUBLISHED:
+        return True
     return (
-        last is not None
-        and last.source_sha256 == doc.sha256
-        and _tables_unnamed(last.body) == _tables_unnamed(doc.body)
+        _tables_unnamed(last.body) == _tables_unnamed(doc.body)
         and list(last.faqs.values_list("question", "answer")) == [tuple(faq) for faq in doc.faqs]
         and (not doc.comparisons or _tables_of(last) == _tables_of_document(doc))
     )
