@@ -328,6 +328,27 @@ def _tables_of(revision: Revision) -> list[tuple]:
     return [by_slug[slug] for slug in EMBED_PATTERN.findall(revision.body) if slug in by_slug]
 
 
+class Refused(SourceError):
+    """A document refused before anything of it was written: there is nothing to roll back or forget."""
+
+
+def _refuse_conflict(doc: ParsedDocument, known: Known) -> None:
+    """Refuse a changed document of a monograph whose live revision editors wrote in drugref, or that they
+    took off the site: checked before anything is written (a refusal costs the batch no Known.reload)."""
+    monograph = known.monograph(doc.source_key)
+    if monograph is None:
+        return
+    live = monograph.revisions.live().first()
+    if live is None:
+        _taken_off(doc, monograph)
+    elif not live.source_sha256:
+        raise Refused(
+            doc.path,
+            f"monograph {monograph.slug} has a live revision (r{live.number}) written in drugref; "
+            "re-importing would replace editorial work, so the import stops",
+        )
+
+
 def _taken_off(doc: ParsedDocument, monograph: Monograph) -> None:
     """Refuse to bring back a monograph that was unpublished in drugref (its own unpublish, or its drug
     retired): putting it back on the site is a publisher's decision, made in the admin."""
@@ -336,7 +357,7 @@ def _taken_off(doc: ParsedDocument, monograph: Monograph) -> None:
         return
     event = off.events.filter(to_status=Revision.Status.UNPUBLISHED).select_related("actor").last()
     why = f" by {event.actor}: “{event.comment}”" if event is not None and event.actor else ""
-    raise SourceError(
+    raise Refused(
         doc.path,
         f"monograph {monograph.slug} was taken off the site in drugref (r{off.number} unpublished{why}); "
         "an import does not put it back on the site (that takes a revision reviewed and published in the "
@@ -355,6 +376,7 @@ def _write(doc: ParsedDocument, report: ImportReport, changed: set, known: Known
     if _unchanged(doc, known):
         report.unchanged.append(doc.filename)
         return
+    _refuse_conflict(doc, known)
     page = topic_page(doc)
     # Outside the medication section, a page is a topic unless its title names a known drug: its INN, an
     # alias or a brand, or one of them misspelt by a slip (as resolve_drug reads titles).
@@ -373,14 +395,6 @@ def _write(doc: ParsedDocument, report: ImportReport, changed: set, known: Known
 
     first = known.is_new(monograph)  # no revision before this one: none to find, supersede or number after
     live = None if first else monograph.revisions.live().first()
-    if live is None and not first:
-        _taken_off(doc, monograph)
-    if live is not None and not live.source_sha256:
-        raise SourceError(
-            doc.path,
-            f"monograph {monograph.slug} has a live revision (r{live.number}) written in drugref; "
-            "re-importing would replace editorial work, so the import stops",
-        )
 
     changed_at = _changed_at(doc)
     # A monograph's first revision went live when its source published it (so a build of the same sources
@@ -579,6 +593,9 @@ def _import(files, skip_invalid, dry_run, progress, assets, pool) -> ImportRepor
             try:
                 with transaction.atomic():
                     _write(doc, report, written, known, rows)
+            except Refused as exc:
+                errors.append(exc)  # refused before anything was written: the batch knows what it knew
+                return
             except SourceError as exc:
                 errors.append(exc)
                 later.insert()  # the other documents' rows, before Known reads the database again
