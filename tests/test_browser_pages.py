@@ -30,3 +30,25 @@ def test_the_patient_page_shows_the_table_in_place(page_at, live_server, seeded,
     assert table.locator("tbody td").count() == 14
     assert page.evaluate("document.documentElement.scrollWidth") <= width
     screenshot(page, f"monograph-denusomab-{width}")
+
+
+# How far the words in a text box (its value, or its placeholder while empty) run past the room inside it.
+TEXT_BOX_OVERRUN = """box => {
+    const style = getComputedStyle(box);
+    const context = document.createElement("canvas").getContext("2d");
+    context.font = style.font;
+    const room = box.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
+    return Math.max(0, Math.ceil(context.measureText(box.value || box.placeholder).width - room));
+}"""
+
+
+@pytest.mark.parametrize(
+    ("path", "box"),
+    [("/", "#home-search-q"), ("/search/", "#search-q"), ("/drugs/prolia-injection-pen/", "#notfound-q")],
+)
+def test_a_search_box_on_a_phone_shows_its_words_whole(page_at, live_server, seeded, path, box):
+    """The placeholder says what may be typed, and the 404 page fills its box from the address: on a phone
+    neither is cut off (the 404 page's visible label once took the box's room beside it)."""
+    page = page_at(390)
+    page.goto(live_server.url + path)
+    assert page.locator(box).evaluate(TEXT_BOX_OVERRUN) == 0
