@@ -474,7 +474,7 @@ class RenderedPage:
 
 
 # Bump when the renderer's output changes, so pages cached by an older renderer are not served.
-RENDERER_VERSION = 3
+RENDERER_VERSION = 4  # 4: html_text parts no word at an inline tag (stored FAQ answers as text)
 PAGE_CACHE_SECONDS = 7 * 24 * 3600
 
 
@@ -535,14 +535,19 @@ def render_page(revision) -> RenderedPage:
 # A tag of the renderer's output, which has been through nh3: `<name attr="value" …>`, comments stripped,
 # every `<` of the text written `&lt;` (and `>` in a value `&gt;`; a quoted `>` would be passed over too).
 _TAG = re.compile(r"""<[^"'>]*(?:(?:"[^"]*"|'[^']*')[^"'>]*)*>""")
+# The tags of text within a line (a link, emphasis, a superscript): they part no words.
+INLINE_TAGS = ("a", "abbr", "b", "code", "em", "i", "mark", "small", "span", "strong", "sub", "sup")
+_INLINE_TAG = re.compile(rf"""</?(?:{"|".join(INLINE_TAGS)})\b[^"'>]*(?:(?:"[^"]*"|'[^']*')[^"'>]*)*>""")
 
 
 def html_text(html: str) -> str:
     """The text of rendered HTML, without tags, whitespace collapsed (search, JSON-LD answers).
 
-    For the renderer's output only (see _TAG): one regular expression, where Django's strip_tags runs an
-    HTML parser until nothing changes, which was a sixth of indexing an import's pages."""
-    return " ".join(html_lib.unescape(_TAG.sub(" ", html)).split())
+    A tag within a line goes without a trace (“see <a>antiresorptive agents</a>.” reads “…agents.”,
+    not “…agents .”; “<em>x</em>y” is the word “xy”), any other stands for a space.  For the renderer's
+    output only (see _TAG): regular expressions, where Django's strip_tags runs an HTML parser until
+    nothing changes, which was a sixth of indexing an import's pages."""
+    return " ".join(html_lib.unescape(_TAG.sub(" ", _INLINE_TAG.sub("", html))).split())
 
 
 def plain_text(markdown_text: str) -> str:
