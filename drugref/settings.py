@@ -245,8 +245,12 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    # axes narrates every attempt at INFO; its warnings (a failure, a lockout) are the ones worth keeping.
-    "loggers": {"axes": {"level": "WARNING"}},
+    "loggers": {
+        # axes narrates every attempt at INFO; its warnings (a failure, a lockout) are the ones worth keeping.
+        "axes": {"level": "WARNING"},
+        # Django's own console handler (DEBUG only) printed each of its lines a second time beside the root's.
+        "django": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO"), "propagate": False},
+    },
 }
 
 # Fixtures (dumpdata/loaddata): Django's JSON format, with natural keys read once each.
