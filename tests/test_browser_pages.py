@@ -32,6 +32,17 @@ def test_the_patient_page_shows_the_table_in_place(page_at, live_server, seeded,
     screenshot(page, f"monograph-denusomab-{width}")
 
 
+def test_a_comparison_on_its_own_page_says_its_caption_once(page_at, live_server, seeded):
+    """The heading is the caption; the table keeps its <caption> for screen readers, not shown a second time."""
+    page = page_at(390)
+    page.goto(f"{live_server.url}/compare/comparison-of-denusomab-and-bisphosphonates/")
+    caption = "Table 1 Comparison of denusomab and bisphosphonates"
+    assert page.locator("h1").inner_text() == caption
+    assert page.locator("table.comparison caption").text_content() == caption
+    assert page.locator("table.comparison caption").bounding_box()["height"] <= 1  # visually hidden
+    screenshot(page, "comparison-390")
+
+
 # How far the words in a text box (its value, or its placeholder while empty) run past the room inside it.
 TEXT_BOX_OVERRUN = """box => {
     const style = getComputedStyle(box);
