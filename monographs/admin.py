@@ -20,7 +20,7 @@ from django.utils.text import slugify
 
 from . import consistency, diff, linkgraph, notifications, presence, proposals, workflow
 from .bounds import BODY_LIMIT, FIELD_LIMIT, MarkdownRefused, check_markdown
-from .importers.sources import WARNINGS_KEY
+from .importers.sources import EMBED_MARKER, EMBED_PATTERN, WARNINGS_KEY
 from .links import broken_links
 from .middleware import frameable_by_self
 from .models import (
@@ -557,6 +557,9 @@ class ComparisonForm(forms.ModelForm):
         """/compare/<slug>/ shows one table: a slug another monograph's table has would hand that address,
         and the links to it from the other monograph's page, to whichever of the two is read first."""
         slug = self.cleaned_data["slug"]
+        if not EMBED_PATTERN.fullmatch(EMBED_MARKER.format(slug=slug)):
+            # The body names the table by `[[comparison:<slug>]]`, which the renderer reads only so written.
+            raise ValidationError("Use lower-case letters, digits and hyphens only (the body's marker names it).")
         if self.instance.revision_id is not None:
             other = (
                 Comparison.objects.filter(slug=slug)

@@ -1,5 +1,6 @@
 """Admin forms as a browser posts them: a bad value is a message, never a 500; adding a table works."""
 
+import pytest
 from django.urls import reverse
 
 from monographs.models import Monograph, Revision
@@ -77,6 +78,17 @@ def test_a_table_cannot_take_the_address_of_another_monographs_table(client, dra
         response.content.decode()
     )
     assert not Revision.objects.get(pk=draft.pk).comparisons.filter(slug="dosing-intervals").exists()
+
+
+@pytest.mark.parametrize("slug", ["Dosing", "dosing_intervals"])
+def test_a_table_slug_is_one_the_bodys_marker_can_name(client, draft, alice, slug):
+    """Django's SlugField takes capitals and `_`; `[[comparison:…]]` in the body names lower-case letters,
+    digits and hyphens only, and a table it cannot name would show its marker as text."""
+    client.force_login(alice)
+    response = post_new_table(client, draft, slug, "| | Denosumab |\n| Interval | 6 months |")
+    assert response.status_code == 200
+    assert "Use lower-case letters, digits and hyphens only" in response.content.decode()
+    assert not Revision.objects.get(pk=draft.pk).comparisons.filter(slug=slug).exists()
 
 
 def test_publish_now_asks_for_confirmation_naming_the_revision(client, draft, alice, bob, carol):
