@@ -413,3 +413,19 @@ def test_a_wrapped_answer_line_that_starts_with_a_number_is_not_a_list(client, w
     first, second = _page(client, "listamab").select("details .answer")
     assert first.select("li") == [] and "in the year 2010. It is given" in _words(first.get_text())
     assert [_words(li.get_text()) for li in second.select("li")] == ["wash", "inject"]
+
+
+def test_an_abbreviations_expansion_stays_with_it(client, write_source):
+    """`<abbr title>` lost its expansion in the conversion to Markdown: it becomes the document's
+    abbreviation, and every use of the text on the page carries it."""
+    source = write_source(
+        "abbr.txt",
+        "---\ntitle: Abbrmab\nuri: treatment/other/medication/abbrmab\n---\n"
+        '<p>Its <abbr title="International Nonproprietary Name">INN</abbr> is Abbrmab; each INN is unique.</p>\n',
+    )
+    body = _imported_body(client, source, "abbrmab")
+    assert [(a.get_text(), a["title"]) for a in body.select("abbr")] == [
+        ("INN", "International Nonproprietary Name"),
+        ("INN", "International Nonproprietary Name"),
+    ]
+    assert _words(body.get_text()) == "Its INN is Abbrmab; each INN is unique."

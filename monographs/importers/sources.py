@@ -493,6 +493,7 @@ class _SourceHTMLConverter(MarkdownConverter):
         self.media = media  # how file references are written (stored through --assets, or warned about)
         self.warnings = media.warnings if media else None
         self.figures = self.videos = self.frames = 0
+        self.abbreviations = {}  # text -> its expansion, as <abbr title> gave them (see abbreviation_notes)
         super().__init__(**options)
 
     def convert_hN(self, n, el, text, parent_tags):
@@ -629,6 +630,18 @@ class _SourceHTMLConverter(MarkdownConverter):
     def convert_figcaption(self, el, text, parent_tags):
         return text
 
+    def convert_abbr(self, el, text, parent_tags):
+        """The text; its expansion (`title`) becomes one of the document's abbreviations."""
+        shown, title = " ".join(text.split()), " ".join((el.get("title") or "").split())
+        if shown and title and not _ABBREVIATION_UNSAFE.search(shown):
+            self.abbreviations.setdefault(shown, title)
+        return text
+
+    def abbreviation_notes(self) -> str:
+        """Python-Markdown's abbreviation definitions (`*[INN]: International Nonproprietary Name`) for the
+        <abbr title> of the page: rendered, every use of the text gets its expansion back."""
+        return "\n".join(f"*[{shown}]: {title}" for shown, title in self.abbreviations.items())
+
     def convert_iframe(self, el, text, parent_tags):
         """A player embedded from another site (YouTube, Vimeo): no frame is shown here, so a link to it."""
         self.frames += 1
@@ -656,6 +669,9 @@ def _player_url(src: str) -> str | None:
 def _player_title(frame: Tag) -> str:
     return " ".join((frame.get("title") or "").split())
 
+
+# An abbreviation Python-Markdown cannot define (`*[text]: …` ends at the first `]`).
+_ABBREVIATION_UNSAFE = re.compile(r"[\[\]\\]")
 
 _MEDIA_TYPE = re.compile(r"video/[a-z0-9.+-]+(?:;\s*codecs=\"?[\w.,\s-]+\"?)?", re.I)
 # "Figure 3", "Fig. 2a:", "Image 1 –": a caption's label, not what the picture shows.
@@ -1041,7 +1057,10 @@ def _parse_format_a(path, front, body, title, sha, meta, warnings: Warnings, ass
     offset = 1 if soup.find("h1") is not None else 0
     if offset and soup.find("h6") is not None:
         warnings.add("headings", "<h6> headings stay <h6> when the body's <h1> headings are demoted")
-    markdown = _SourceHTMLConverter(heading_offset=offset, media=media).convert_soup(soup)
+    converter = _SourceHTMLConverter(heading_offset=offset, media=media)
+    markdown = converter.convert_soup(soup)
+    if converter.abbreviations:
+        markdown += "\n\n" + converter.abbreviation_notes() + "\n"
     for placeholder, html in kept.items():
         # At the placeholder's indentation: a table inside a list item or a note stays inside it.
         markdown = re.sub(
