@@ -298,33 +298,14 @@ def _tables_of_document(doc: ParsedDocument) -> list[tuple]:
 def _tables_of(revision: Revision) -> list[tuple]:
     """The content of `revision`'s tables, as `_tables_of_document` gives a document's (four queries): a
     file a cell refers to found this time (--assets) changes the cell, not the body."""
-    tables = {
-        pk: (slug, caption, footnotes, [], [])
-        for pk, slug, caption, footnotes in revision.comparisons.values_list("pk", "slug", "caption", "footnotes")
-    }
-    for comparison_id, label in (
-        ComparisonSubject.objects.filter(comparison__revision=revision)
-        .order_by("comparison_id", "position")
-        .values_list("comparison_id", "label")
-    ):
-        tables[comparison_id][3].append(label)
-    rows = {}
-    for pk, comparison_id, label in (
-        ComparisonAttribute.objects.filter(comparison__revision=revision)
-        .order_by("comparison_id", "position")
-        .values_list("pk", "comparison_id", "label")
-    ):
-        rows[pk] = (label, [])
-        tables[comparison_id][4].append(rows[pk])
-    for attribute_id, text in (
-        ComparisonCell.objects.filter(attribute__comparison__revision=revision)
-        .order_by("attribute_id", "subject__position")
-        .values_list("attribute_id", "text")
-    ):
-        rows[attribute_id][1].append(text)
-    by_slug = {
-        slug: (caption, footnotes, subjects, cells) for slug, caption, footnotes, subjects, cells in tables.values()
-    }
+    by_slug = {}
+    for comparison in revision.comparisons.prefetch_related("attributes", "subjects__cells"):
+        rows = [
+            (attribute.label, [cell.text if cell is not None else "" for cell in cells])
+            for attribute, cells in comparison.rows()
+        ]
+        subjects = [subject.label for subject in comparison.subjects.all()]
+        by_slug[comparison.slug] = (comparison.caption, comparison.footnotes, subjects, rows)
     return [by_slug[slug] for slug in EMBED_PATTERN.findall(revision.body) if slug in by_slug]
 
 
